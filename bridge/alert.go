@@ -35,6 +35,8 @@ type Endpoint struct {
 	IP   string `json:"ip,omitempty"`
 	MAC  string `json:"mac,omitempty"`
 	Name string `json:"name,omitempty"`
+	// DeviceID is the appliance's device inventory id, from the REST API.
+	DeviceID string `json:"device_id,omitempty"`
 }
 
 // IsZero reports whether the endpoint carries nothing.
@@ -60,12 +62,15 @@ type Alert struct {
 	SignatureID string `json:"signature_id,omitempty"`
 
 	// Sensor is the sensor's name (CEF: the product field). SensorID,
-	// SensorVersion, Site and Zone are filled where the source has them.
+	// SensorVersion, Site, Zone and their ids are filled where the source
+	// has them (the management console API).
 	Sensor        string `json:"sensor,omitempty"`
 	SensorID      string `json:"sensor_id,omitempty"`
 	SensorVersion string `json:"sensor_version,omitempty"`
 	Site          string `json:"site,omitempty"`
+	SiteID        string `json:"site_id,omitempty"`
 	Zone          string `json:"zone,omitempty"`
+	ZoneID        string `json:"zone_id,omitempty"`
 
 	// ID is the appliance's numeric alert id; UUID the management console's
 	// alert UUID (such as "1-1594550943000"), also sent in CEF as UUID.
