@@ -1,0 +1,516 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/otbridge/otbridge/bridge"
+)
+
+// envPrefix is the prefix of environment overrides: OTBRIDGE_LOG_LEVEL sets
+// log.level.
+const envPrefix = "OTBRIDGE"
+
+// Config is otbridge's configuration file. Every field's default is given in
+// its comment and applied by setDefaults.
+type Config struct {
+	// Inventory lists the rule inventory files, relative to the config
+	// file's folder. Required.
+	Inventory []string `mapstructure:"inventory"`
+	// DataDir, if empty, is ./data next to the config file: queues, ledger
+	// and state live there.
+	DataDir string `mapstructure:"data_dir"`
+	// Timezone is used for alert times that carry no zone, when no rule
+	// action names one. Default UTC.
+	Timezone string     `mapstructure:"timezone"`
+	Log      LogConfig  `mapstructure:"log"`
+	Limits   Limits     `mapstructure:"limits"`
+	Routing  RoutingCfg `mapstructure:"routing"`
+	// Destinations name where the two paths send.
+	Destinations Destinations `mapstructure:"destinations"`
+}
+
+// LogConfig sets up logging.
+type LogConfig struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `mapstructure:"level"`
+	// Format is text or json. Default text.
+	Format string `mapstructure:"format"`
+}
+
+// Limits bounds what otbridge accepts.
+type Limits struct {
+	// MaxMessageSize is the largest syslog message or API alert accepted,
+	// in bytes. Default 65536 (64 KiB).
+	MaxMessageSize int `mapstructure:"max_message_size"`
+}
+
+// RoutingCfg is the routing section: per rule mode and destinations.
+type RoutingCfg struct {
+	// Undecided says what to do with an alert a rule's filter cannot judge
+	// (API alerts carry no protocol): include or exclude. Default include.
+	Undecided string `mapstructure:"undecided"`
+	// Default is the route of every rule not listed in Rules. Default mode
+	// legacy.
+	Default RouteCfg `mapstructure:"default"`
+	// Rules lists per-rule routes.
+	Rules []RuleRouteCfg `mapstructure:"rules"`
+}
+
+// RouteCfg is a mode with the destinations of each path.
+type RouteCfg struct {
+	Mode   string   `mapstructure:"mode"`
+	Legacy []string `mapstructure:"legacy"`
+	Modern []string `mapstructure:"modern"`
+}
+
+// RuleRouteCfg is the route of one inventory rule.
+type RuleRouteCfg struct {
+	Appliance string   `mapstructure:"appliance"`
+	Rule      string   `mapstructure:"rule"`
+	Mode      string   `mapstructure:"mode"`
+	Legacy    []string `mapstructure:"legacy"`
+	Modern    []string `mapstructure:"modern"`
+}
+
+// Destinations lists the named destinations of each path.
+type Destinations struct {
+	Legacy []LegacyDestination `mapstructure:"legacy"`
+	Modern []ModernDestination `mapstructure:"modern"`
+}
+
+// LegacyDestination is a CEF proxy (rsyslog or syslog-ng in front of the
+// Azure Monitor Agent).
+type LegacyDestination struct {
+	Name string `mapstructure:"name"`
+	// Address is host:port of the proxy.
+	Address string `mapstructure:"address"`
+	// Transport is udp, tcp or tls. Default tcp.
+	Transport string `mapstructure:"transport"`
+}
+
+// ModernDestination is a Logs Ingestion API stream.
+type ModernDestination struct {
+	Name string `mapstructure:"name"`
+	// Endpoint is the data collection endpoint or the DCR's logsIngestion
+	// endpoint, https.
+	Endpoint string `mapstructure:"endpoint"`
+	// DCRImmutableID is the DCR's immutable id ("dcr-...").
+	DCRImmutableID string `mapstructure:"dcr_immutable_id"`
+	// Stream is the DCR input stream, "Custom-...".
+	Stream string `mapstructure:"stream"`
+	// Profile is the row mapping: commonsecuritylog-compatible,
+	// commonsecuritylog-enriched or custom-table. Default
+	// commonsecuritylog-compatible.
+	Profile string `mapstructure:"profile"`
+}
+
+var mappingProfiles = []string{"commonsecuritylog-compatible", "commonsecuritylog-enriched", "custom-table"}
+
+func setDefaults(v *viper.Viper) {
+	v.SetDefault("timezone", "UTC")
+	v.SetDefault("log.level", "info")
+	v.SetDefault("log.format", "text")
+	v.SetDefault("limits.max_message_size", 64<<10)
+	v.SetDefault("routing.undecided", string(bridge.UndecidedInclude))
+	v.SetDefault("routing.default.mode", string(bridge.ModeLegacy))
+}
+
+// loadedConfig is a configuration with where it came from.
+type loadedConfig struct {
+	Config
+	// Path is the config file; Dir its folder, the base of relative paths.
+	Path string
+	Dir  string
+	pos  *yamlPositions
+}
+
+// Problem is one thing wrong with an input file, at a position.
+type Problem struct {
+	File  string `json:"file"`
+	Line  int    `json:"line,omitempty"`
+	Field string `json:"field,omitempty"`
+	Msg   string `json:"message"`
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	b.WriteString(p.File)
+	if p.Line > 0 {
+		fmt.Fprintf(&b, ":%d", p.Line)
+	}
+	b.WriteString(": ")
+	if p.Field != "" {
+		b.WriteString(p.Field + ": ")
+	}
+	b.WriteString(p.Msg)
+	return b.String()
+}
+
+// Problems is a list of problems; as an error it prints one per line.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// loadConfig reads the config file through viper, with OTBRIDGE_ environment
+// overrides and the given viper (which may have flags bound). Unknown keys,
+// wrong types and invalid values are returned as Problems naming the line.
+func loadConfig(v *viper.Viper, path string) (*loadedConfig, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, Problems{{File: path, Line: yamlErrorLine(err), Msg: "not valid YAML: " + yamlErrorText(err)}}
+	}
+	pos := newYAMLPositions(&root)
+
+	// Unknown keys are found on the YAML tree, so every one is reported
+	// with its line, not only the first.
+	var probs Problems
+	if doc := pos.root; doc != nil {
+		checkKeys(path, doc, reflect.TypeFor[Config](), "", &probs)
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+
+	setDefaults(v)
+	v.SetConfigType("yaml")
+	v.SetEnvPrefix(envPrefix)
+	v.AutomaticEnv()
+	if err := v.ReadConfig(strings.NewReader(string(data))); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+
+	var c Config
+	if err := v.UnmarshalExact(&c); err != nil {
+		return nil, Problems{{File: path, Msg: "cannot read settings: " + err.Error()}}
+	}
+
+	lc := &loadedConfig{Config: c, Path: path, Dir: filepath.Dir(path), pos: pos}
+	if probs := lc.validate(); len(probs) > 0 {
+		return lc, probs
+	}
+	return lc, nil
+}
+
+// newViper returns a viper set up for otbridge's environment overrides.
+func newViper() *viper.Viper {
+	return viper.NewWithOptions(
+		viper.ExperimentalBindStruct(),
+		viper.EnvKeyReplacer(strings.NewReplacer(".", "_")),
+	)
+}
+
+// resolve makes a path from the config relative to the config's folder.
+func (c *loadedConfig) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+// InventoryPaths returns the inventory files, resolved.
+func (c *loadedConfig) InventoryPaths() []string {
+	out := make([]string, len(c.Inventory))
+	for i, p := range c.Inventory {
+		out[i] = c.resolve(p)
+	}
+	return out
+}
+
+// DataPath returns the data directory, resolved.
+func (c *loadedConfig) DataPath() string {
+	if c.DataDir == "" {
+		return filepath.Join(c.Dir, "data")
+	}
+	return c.resolve(c.DataDir)
+}
+
+func (c *loadedConfig) problem(field, format string, args ...any) Problem {
+	return Problem{File: c.Path, Line: c.pos.Line(field), Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// validate checks values that the types alone do not.
+func (c *loadedConfig) validate() Problems {
+	var ps Problems
+	add := func(field, format string, args ...any) { ps = append(ps, c.problem(field, format, args...)) }
+
+	if len(c.Inventory) == 0 {
+		add("inventory", "no inventory file named: list at least one rule inventory file")
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		add("timezone", "unknown timezone %q: use an IANA name such as Europe/Berlin, or UTC", c.Timezone)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		add("log.level", "unknown level %q (want debug, info, warn or error)", c.Log.Level)
+	}
+	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
+		add("log.format", "unknown format %q (want text or json)", c.Log.Format)
+	}
+	if c.Limits.MaxMessageSize < 480 || c.Limits.MaxMessageSize > 16<<20 {
+		add("limits.max_message_size", "%d is out of range: syslog senders need at least 480 bytes; at most 16777216", c.Limits.MaxMessageSize)
+	}
+	if c.Routing.Undecided != string(bridge.UndecidedInclude) && c.Routing.Undecided != string(bridge.UndecidedExclude) {
+		add("routing.undecided", "unknown policy %q (want include or exclude)", c.Routing.Undecided)
+	}
+
+	// Destination names are unique across both paths, so a route can name
+	// them without saying which path.
+	legacy := map[string]bool{}
+	modern := map[string]bool{}
+	for i, d := range c.Destinations.Legacy {
+		f := fmt.Sprintf("destinations.legacy[%d]", i)
+		switch {
+		case d.Name == "":
+			add(f+".name", "missing: give the destination a name that routes refer to")
+		case legacy[d.Name]:
+			add(f+".name", "duplicate destination name %q", d.Name)
+		}
+		legacy[d.Name] = true
+		if _, _, err := splitHostPort(d.Address); err != nil {
+			add(f+".address", "%v: write host:port of the CEF proxy, such as 10.0.0.5:514", err)
+		}
+		if d.Transport != "" && !slices.Contains([]string{"udp", "tcp", "tls"}, d.Transport) {
+			add(f+".transport", "unknown transport %q (want udp, tcp or tls)", d.Transport)
+		}
+	}
+	for i, d := range c.Destinations.Modern {
+		f := fmt.Sprintf("destinations.modern[%d]", i)
+		switch {
+		case d.Name == "":
+			add(f+".name", "missing: give the destination a name that routes refer to")
+		case legacy[d.Name] || modern[d.Name]:
+			add(f+".name", "duplicate destination name %q", d.Name)
+		}
+		modern[d.Name] = true
+		if !strings.HasPrefix(d.Endpoint, "https://") {
+			add(f+".endpoint", "%q is not an https URL: use the data collection endpoint or the DCR's logsIngestion endpoint", d.Endpoint)
+		}
+		if !strings.HasPrefix(d.DCRImmutableID, "dcr-") {
+			add(f+".dcr_immutable_id", "%q is not a DCR immutable id: it starts with dcr- (see the DCR's JSON view)", d.DCRImmutableID)
+		}
+		if !strings.HasPrefix(d.Stream, "Custom-") && !strings.HasPrefix(d.Stream, "Microsoft-") {
+			add(f+".stream", "%q is not a DCR input stream name: it starts with Custom- (the stream declared in the DCR, not the table)", d.Stream)
+		}
+		if d.Profile != "" && !slices.Contains(mappingProfiles, d.Profile) {
+			add(f+".profile", "unknown profile %q (want %s)", d.Profile, strings.Join(mappingProfiles, ", "))
+		}
+	}
+
+	checkRoute := func(f, mode string, l, m []string) {
+		md, err := bridge.ParseMode(mode)
+		if err != nil {
+			add(f+".mode", "%v", err)
+		}
+		for j, name := range l {
+			if !legacy[name] {
+				add(fmt.Sprintf("%s.legacy[%d]", f, j), "no legacy destination named %q under destinations.legacy", name)
+			}
+		}
+		for j, name := range m {
+			if !modern[name] {
+				add(fmt.Sprintf("%s.modern[%d]", f, j), "no modern destination named %q under destinations.modern", name)
+			}
+		}
+		if md.Legacy() && len(l) == 0 {
+			add(f+".legacy", "mode %s sends on the legacy path but names no legacy destination", md)
+		}
+		if md.Modern() && len(m) == 0 {
+			add(f+".modern", "mode %s sends on the modern path but names no modern destination", md)
+		}
+	}
+	checkRoute("routing.default", c.Routing.Default.Mode, c.Routing.Default.Legacy, c.Routing.Default.Modern)
+	seen := map[bridge.RuleRef]int{}
+	for i, r := range c.Routing.Rules {
+		f := fmt.Sprintf("routing.rules[%d]", i)
+		if r.Appliance == "" || r.Rule == "" {
+			add(f, "a route needs both appliance and rule")
+		}
+		ref := bridge.RuleRef{Appliance: r.Appliance, Rule: r.Rule}
+		if j, dup := seen[ref]; dup {
+			add(f, "second route for %s (the first is routing.rules[%d]): keep one", ref, j)
+		}
+		seen[ref] = i
+		checkRoute(f, r.Mode, r.Legacy, r.Modern)
+	}
+	return ps
+}
+
+// RoutingTable converts the routing section into the domain's routing table.
+// Call it only on a validated config.
+func (c *loadedConfig) RoutingTable() *bridge.Routing {
+	toRoute := func(mode string, l, m []string) bridge.RuleRoute {
+		md, _ := bridge.ParseMode(mode)
+		return bridge.RuleRoute{Mode: md, Legacy: l, Modern: m}
+	}
+	r := &bridge.Routing{
+		Rules:     make(map[bridge.RuleRef]bridge.RuleRoute, len(c.Routing.Rules)),
+		Default:   toRoute(c.Routing.Default.Mode, c.Routing.Default.Legacy, c.Routing.Default.Modern),
+		Undecided: bridge.UndecidedPolicy(c.Routing.Undecided),
+	}
+	for _, rr := range c.Routing.Rules {
+		r.Rules[bridge.RuleRef{Appliance: rr.Appliance, Rule: rr.Rule}] = toRoute(rr.Mode, rr.Legacy, rr.Modern)
+	}
+	return r
+}
+
+// checkKeys reports every mapping key under n that the struct type t has no
+// field for, recursing into structs and slices of structs.
+func checkKeys(file string, n *yaml.Node, t reflect.Type, path string, probs *Problems) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields := map[string]reflect.Type{}
+		var names []string
+		for f := range t.Fields() {
+			tag := strings.Split(f.Tag.Get("mapstructure"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			fields[tag] = f.Type
+			names = append(names, tag)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			field := joinPath(path, k.Value)
+			ft, ok := fields[k.Value]
+			if !ok {
+				*probs = append(*probs, Problem{File: file, Line: k.Line, Field: field,
+					Msg: fmt.Sprintf("unknown key (allowed here: %s)", strings.Join(names, ", "))})
+				continue
+			}
+			checkKeys(file, val, ft, field, probs)
+		}
+	case t.Kind() == reflect.Struct && n.Kind != yaml.MappingNode && !isNull(n):
+		*probs = append(*probs, Problem{File: file, Line: n.Line, Field: path, Msg: "want a mapping of keys"})
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, item := range n.Content {
+			checkKeys(file, item, t.Elem(), fmt.Sprintf("%s[%d]", path, i), probs)
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.MappingNode:
+		*probs = append(*probs, Problem{File: file, Line: n.Line, Field: path, Msg: "want a list"})
+	case (t.Kind() == reflect.String || t.Kind() == reflect.Int) && n.Kind != yaml.ScalarNode:
+		*probs = append(*probs, Problem{File: file, Line: n.Line, Field: path, Msg: "want a single value, not a list or mapping"})
+	case t.Kind() == reflect.Int && n.Kind == yaml.ScalarNode && n.Tag != "!!int":
+		*probs = append(*probs, Problem{File: file, Line: n.Line, Field: path, Msg: fmt.Sprintf("want a whole number, got %q", n.Value)})
+	}
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// yamlPositions finds the line of a dotted field path in a YAML document.
+type yamlPositions struct{ root *yaml.Node }
+
+func newYAMLPositions(doc *yaml.Node) *yamlPositions {
+	p := &yamlPositions{}
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		p.root = doc.Content[0]
+	}
+	return p
+}
+
+// Line returns the line of the field ("routing.rules[2].mode"), or of its
+// nearest ancestor present in the file; 0 when nothing is found.
+func (p *yamlPositions) Line(field string) int {
+	if p == nil || p.root == nil {
+		return 0
+	}
+	n, line := p.root, p.root.Line
+	for part := range strings.SplitSeq(field, ".") {
+		name, idx := part, -1
+		if i := strings.IndexByte(part, '['); i >= 0 && strings.HasSuffix(part, "]") {
+			name = part[:i]
+			fmt.Sscanf(part[i+1:len(part)-1], "%d", &idx)
+		}
+		next := mappingValue(n, name)
+		if next == nil {
+			return line
+		}
+		n, line = next, next.Line
+		if idx >= 0 {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return line
+			}
+			n, line = n.Content[idx], n.Content[idx].Line
+		}
+	}
+	return line
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func yamlErrorLine(err error) int {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return 0
+	}
+	var line int
+	if _, scanErr := fmt.Sscanf(strings.TrimPrefix(err.Error(), "yaml: "), "line %d:", &line); scanErr == nil {
+		return line
+	}
+	return 0
+}
+
+func yamlErrorText(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "line ") {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+// splitHostPort checks a host:port address with a port from 1 to 65535.
+func splitHostPort(addr string) (host string, port int, err error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("address %q: %w", addr, err)
+	}
+	port, err = strconv.Atoi(p)
+	if err != nil || port < 1 || port > 65535 {
+		return "", 0, fmt.Errorf("address %q: port must be a number from 1 to 65535", addr)
+	}
+	if h == "" {
+		return "", 0, fmt.Errorf("address %q: host is missing", addr)
+	}
+	return h, port, nil
+}
