@@ -82,6 +82,7 @@ Logs Ingestion API, or both, so the old method can be phased out rule by rule.`,
 		a.versionCommand(),
 		a.validateCommand(),
 		a.rulesCommand(),
+		a.decodeCommand(),
 	)
 	return root
 }

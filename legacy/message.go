@@ -1,0 +1,206 @@
+// Package legacy is everything of the on-premises world that otbridge
+// speaks: the rule inventory (legacy/inventory), syslog headers and framing
+// (legacy/syslog), CEF and LEEF (legacy/cef, legacy/leef) and the sensor and
+// management console REST API (legacy/sensorapi).
+//
+// This file ties the message codecs together: MessageDecoder reads one
+// syslog message or bare CEF/LEEF line, whatever its format, into its
+// parts and, when it is a Defender for IoT alert, a bridge.Alert.
+package legacy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/otbridge/otbridge/bridge"
+	"github.com/otbridge/otbridge/legacy/cef"
+	"github.com/otbridge/otbridge/legacy/leef"
+	"github.com/otbridge/otbridge/legacy/syslog"
+)
+
+// Format is what a MessageDecoder expects a message to be.
+type Format string
+
+// The message formats.
+const (
+	// FormatAuto reads a syslog header when there is one, then a CEF or LEEF
+	// payload when there is one.
+	FormatAuto Format = "auto"
+	// FormatCEF requires a CEF event (a syslog header before it is read).
+	FormatCEF Format = "cef"
+	// FormatLEEF requires a LEEF event (a syslog header before it is read).
+	FormatLEEF Format = "leef"
+	// FormatSyslog reads the syslog header only and requires one.
+	FormatSyslog Format = "syslog"
+)
+
+// ParseFormat reads a format name.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case FormatAuto, FormatCEF, FormatLEEF, FormatSyslog:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown message format %q (want auto, cef, leef or syslog)", s)
+}
+
+// DefaultMaxMessageSize is the largest message a MessageDecoder accepts
+// when its MaxSize is zero: 64 KiB.
+const DefaultMaxMessageSize = 64 << 10
+
+// ErrTooLarge is wrapped by the error for a message over the size limit.
+var ErrTooLarge = errors.New("message too large")
+
+// Message is one decoded message. Syslog, CEF and LEEF are set for the
+// parts the message has; Alert when it is a Defender for IoT alert.
+type Message struct {
+	Syslog *syslog.Header
+	CEF    *cef.Event
+	LEEF   *leef.Message
+	Alert  *bridge.Alert
+	// NotAlert says why the message gave no alert (no CEF or LEEF event,
+	// or another vendor's event), and Warnings what the mapping worked
+	// around.
+	NotAlert string
+	Warnings []string
+}
+
+// MessageDecoder decodes messages in one Format. The zero value reads any
+// format with the codecs' defaults. It is not safe for concurrent use.
+type MessageDecoder struct {
+	// Format, if empty, is FormatAuto.
+	Format Format
+	// MaxSize, if zero, is DefaultMaxMessageSize.
+	MaxSize int
+	// Location is the timezone of times written without one (the rule's
+	// timezone). If nil, UTC.
+	Location *time.Location
+	// Now is the clock used to complete year-less times. If nil, time.Now.
+	Now func() time.Time
+	// CEF and LEEF are the alert mappings; their Location and Now are set
+	// from the fields above.
+	CEF  cef.Decoder
+	LEEF leef.Mapper
+}
+
+// Decode reads one message, without framing. A message that is not an
+// alert is not an error: Message.Alert is then nil. Decode returns an
+// error for a message over the size limit, for a CEF or LEEF event that
+// breaks its format, and for a message that lacks what Format requires.
+func (d *MessageDecoder) Decode(raw []byte) (*Message, error) {
+	max := d.MaxSize
+	if max <= 0 {
+		max = DefaultMaxMessageSize
+	}
+	if len(raw) > max {
+		return nil, fmt.Errorf("message of %d bytes exceeds the limit of %d: %w", len(raw), max, ErrTooLarge)
+	}
+	format := d.Format
+	if format == "" {
+		format = FormatAuto
+	}
+
+	text := string(bytes.TrimRight(raw, "\r\n\x00"))
+	sp := syslog.Parser{Location: d.Location, Now: d.Now}
+	h, herr := sp.Parse(text)
+	msg := &Message{}
+	if h.Format != syslog.FormatNone {
+		msg.Syslog = &h
+	}
+	if format == FormatSyslog {
+		if herr != nil {
+			return nil, fmt.Errorf("decode syslog: %w", herr)
+		}
+		if msg.Syslog == nil {
+			return nil, errors.New("decode syslog: no syslog header (want <PRI> and an RFC 3164 or RFC 5424 header)")
+		}
+		return msg, nil
+	}
+
+	body := h.Body
+	switch kind := payloadKind(body); {
+	case kind == FormatCEF && format != FormatLEEF:
+		return msg, d.decodeCEF(msg, raw, body, h.Timestamp)
+	case kind == FormatLEEF && format != FormatCEF:
+		return msg, d.decodeLEEF(msg, raw, body, &h)
+	case format == FormatCEF:
+		return nil, errors.New("decode cef: no CEF event (want CEF:0|vendor|product|version|signature|name|severity|extensions)")
+	case format == FormatLEEF:
+		return nil, errors.New("decode leef: no LEEF event (want LEEF:1.0|vendor|product|version|event id|attributes)")
+	}
+	msg.NotAlert = "no CEF or LEEF event in the message"
+	return msg, nil
+}
+
+// payloadKind says which event marker comes first in the body, if any.
+func payloadKind(body string) Format {
+	c := strings.Index(body, "CEF:")
+	l := strings.Index(body, "LEEF:")
+	switch {
+	case c >= 0 && (l < 0 || c < l):
+		return FormatCEF
+	case l >= 0:
+		return FormatLEEF
+	}
+	return ""
+}
+
+func (d *MessageDecoder) decodeCEF(msg *Message, raw []byte, body string, sent time.Time) error {
+	ev := new(cef.Event)
+	if err := cef.Parse(body, ev); err != nil {
+		return fmt.Errorf("decode cef: %w", err)
+	}
+	msg.CEF = ev
+
+	dec := d.CEF
+	dec.Location, dec.Now = d.Location, d.Now
+	var a bridge.Alert
+	if err := dec.ToAlert(ev, &a); err != nil {
+		if errors.Is(err, cef.ErrNotDefender) {
+			msg.NotAlert = fmt.Sprintf("CEF event of vendor %q, signature %q is not a Defender for IoT alert", ev.Vendor, ev.SignatureID)
+			return nil
+		}
+		return fmt.Errorf("map cef alert: %w", err)
+	}
+	if a.DetectedAt.IsZero() && !sent.IsZero() {
+		a.DetectedAt = sent
+	}
+	a.Raw = append([]byte(nil), raw...)
+	msg.Alert = &a
+	return nil
+}
+
+func (d *MessageDecoder) decodeLEEF(msg *Message, raw []byte, body string, h *syslog.Header) error {
+	ev, err := leef.Decode([]byte(body))
+	if err != nil {
+		return fmt.Errorf("decode leef: %w", err)
+	}
+	msg.LEEF = ev
+
+	mp := d.LEEF
+	mp.Location = d.Location
+	a, warns, err := mp.Alert(ev)
+	if err != nil {
+		if errors.Is(err, leef.ErrNotDefender) {
+			msg.NotAlert = fmt.Sprintf("LEEF event of vendor %q, event id %q is not a Defender for IoT alert", ev.Vendor, ev.EventID)
+			return nil
+		}
+		return fmt.Errorf("map leef alert: %w", err)
+	}
+	for _, w := range warns {
+		msg.Warnings = append(msg.Warnings, w.String())
+	}
+	// LEEF's product is the constant "Sensor": the sending host names the
+	// sensor when the attributes do not.
+	if a.Sensor == "" {
+		a.Sensor = h.Hostname
+	}
+	if a.DetectedAt.IsZero() && !h.Timestamp.IsZero() {
+		a.DetectedAt = h.Timestamp
+	}
+	a.Raw = append([]byte(nil), raw...)
+	msg.Alert = &a
+	return nil
+}
