@@ -90,6 +90,22 @@ func (r *Routing) RouteFor(ref RuleRef) RuleRoute {
 	return r.Default
 }
 
+// InScope returns the rules otbridge routes: every rule with a Microsoft
+// Sentinel action (the integration being migrated) and every rule the
+// routing lists explicitly, in their original order. Other rules (email,
+// another SIEM) keep working on the appliance and are none of otbridge's
+// business unless the team routes them on purpose.
+func (r *Routing) InScope(rules []Rule) []Rule {
+	var out []Rule
+	for i := range rules {
+		_, listed := r.Rules[rules[i].Ref()]
+		if listed || len(rules[i].SentinelActions()) > 0 {
+			out = append(out, rules[i])
+		}
+	}
+	return out
+}
+
 // Decision records what routing concluded for one rule that covers the
 // alert's sensor.
 type Decision struct {

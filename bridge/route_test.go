@@ -101,3 +101,19 @@ func TestParseMode(t *testing.T) {
 		t.Error("mode path flags are wrong")
 	}
 }
+
+func TestRouting_InScope(t *testing.T) {
+	rules := []Rule{
+		{Appliance: "a", Name: "sentinel", Actions: []Action{{Type: ActionEmail}, {Type: ActionSentinel}}},
+		{Appliance: "a", Name: "mail", Actions: []Action{{Type: ActionEmail}}},
+		{Appliance: "a", Name: "siem", Actions: []Action{{Type: ActionSyslogCEF}}},
+	}
+	r := Routing{Rules: map[RuleRef]RuleRoute{{Appliance: "a", Rule: "siem"}: {Mode: ModeModern}}}
+	var names []string
+	for _, rule := range r.InScope(rules) {
+		names = append(names, rule.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"sentinel", "siem"}) {
+		t.Errorf("InScope = %v, want [sentinel siem]", names)
+	}
+}
