@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -140,5 +143,40 @@ routing:
 				rest = rest[i+len(w):]
 			}
 		})
+	}
+}
+
+// TestExampleConfig_complete keeps configs/example.yaml complete: every
+// config key appears in it, so the example documents them all.
+func TestExampleConfig_complete(t *testing.T) {
+	c, err := loadConfig(newViper(), exampleConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	var walk func(t reflect.Type, n *yaml.Node, path string)
+	walk = func(typ reflect.Type, n *yaml.Node, path string) {
+		for f := range typ.Fields() {
+			key := strings.Split(f.Tag.Get("mapstructure"), ",")[0]
+			if key == "" {
+				continue
+			}
+			v := mappingValue(n, key)
+			if v == nil {
+				missing = append(missing, joinPath(path, key))
+				continue
+			}
+			ft := f.Type
+			if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && v.Kind == yaml.SequenceNode && len(v.Content) > 0 {
+				ft, v = ft.Elem(), v.Content[0]
+			}
+			if ft.Kind() == reflect.Struct {
+				walk(ft, v, joinPath(path, key))
+			}
+		}
+	}
+	walk(reflect.TypeFor[Config](), c.pos.root, "")
+	if len(missing) > 0 {
+		t.Errorf("configs/example.yaml does not show these keys: %v", missing)
 	}
 }

@@ -3,8 +3,8 @@
 //
 // No API exports forwarding rules, so otbridge learns them from an
 // inventory: a YAML or JSON file that mirrors the rule dialog of the
-// appliance UI field for field (FORMAT.md in this folder documents every
-// key). Load and LoadFiles turn one or more such files into
+// appliance UI field for field (the README's section "The rule inventory"
+// documents every key). Load and LoadFiles turn one or more such files into
 // bridge.Appliance values, and remember where each appliance, rule and
 // action was written so that later reports can cite the line.
 //
