@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -77,11 +78,9 @@ type RouteCfg struct {
 
 // RuleRouteCfg is the route of one inventory rule.
 type RuleRouteCfg struct {
-	Appliance string   `mapstructure:"appliance"`
-	Rule      string   `mapstructure:"rule"`
-	Mode      string   `mapstructure:"mode"`
-	Legacy    []string `mapstructure:"legacy"`
-	Modern    []string `mapstructure:"modern"`
+	Appliance string `mapstructure:"appliance"`
+	Rule      string `mapstructure:"rule"`
+	RouteCfg  `mapstructure:",squash"`
 }
 
 // Destinations lists the named destinations of each path.
@@ -318,8 +317,9 @@ func (c *loadedConfig) validate() Problems {
 		}
 	}
 
-	checkRoute := func(f, mode string, l, m []string) {
-		md, err := bridge.ParseMode(mode)
+	checkRoute := func(f string, r RouteCfg) {
+		l, m := r.Legacy, r.Modern
+		md, err := bridge.ParseMode(r.Mode)
 		if err != nil {
 			add(f+".mode", "%v", err)
 		}
@@ -340,7 +340,7 @@ func (c *loadedConfig) validate() Problems {
 			add(f+".modern", "mode %s sends on the modern path but names no modern destination", md)
 		}
 	}
-	checkRoute("routing.default", c.Routing.Default.Mode, c.Routing.Default.Legacy, c.Routing.Default.Modern)
+	checkRoute("routing.default", c.Routing.Default)
 	seen := map[bridge.RuleRef]int{}
 	for i, r := range c.Routing.Rules {
 		f := fmt.Sprintf("routing.rules[%d]", i)
@@ -352,7 +352,7 @@ func (c *loadedConfig) validate() Problems {
 			add(f, "second route for %s (the first is routing.rules[%d]): keep one", ref, j)
 		}
 		seen[ref] = i
-		checkRoute(f, r.Mode, r.Legacy, r.Modern)
+		checkRoute(f, r.RouteCfg)
 	}
 	return ps
 }
@@ -360,19 +360,21 @@ func (c *loadedConfig) validate() Problems {
 // RoutingTable converts the routing section into the domain's routing table.
 // Call it only on a validated config.
 func (c *loadedConfig) RoutingTable() *bridge.Routing {
-	toRoute := func(mode string, l, m []string) bridge.RuleRoute {
-		md, _ := bridge.ParseMode(mode)
-		return bridge.RuleRoute{Mode: md, Legacy: l, Modern: m}
-	}
 	r := &bridge.Routing{
 		Rules:     make(map[bridge.RuleRef]bridge.RuleRoute, len(c.Routing.Rules)),
-		Default:   toRoute(c.Routing.Default.Mode, c.Routing.Default.Legacy, c.Routing.Default.Modern),
+		Default:   c.Routing.Default.route(),
 		Undecided: bridge.UndecidedPolicy(c.Routing.Undecided),
 	}
 	for _, rr := range c.Routing.Rules {
-		r.Rules[bridge.RuleRef{Appliance: rr.Appliance, Rule: rr.Rule}] = toRoute(rr.Mode, rr.Legacy, rr.Modern)
+		r.Rules[bridge.RuleRef{Appliance: rr.Appliance, Rule: rr.Rule}] = rr.route()
 	}
 	return r
+}
+
+// route converts a validated route.
+func (r RouteCfg) route() bridge.RuleRoute {
+	md, _ := bridge.ParseMode(r.Mode)
+	return bridge.RuleRoute{Mode: md, Legacy: r.Legacy, Modern: r.Modern}
 }
 
 // checkKeys reports every mapping key under n that the struct type t has no
@@ -383,26 +385,19 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string, probs *Pr
 	}
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
-		fields := map[string]reflect.Type{}
-		var names []string
-		for f := range t.Fields() {
-			tag := strings.Split(f.Tag.Get("mapstructure"), ",")[0]
-			if tag == "" || tag == "-" {
-				continue
-			}
-			fields[tag] = f.Type
-			names = append(names, tag)
-		}
+		fields := configKeys(t)
+		names := slices.Collect(maps.Keys(fields))
+		slices.SortFunc(names, func(a, b string) int { return fields[a].index - fields[b].index })
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := n.Content[i], n.Content[i+1]
 			field := joinPath(path, k.Value)
-			ft, ok := fields[k.Value]
+			f, ok := fields[k.Value]
 			if !ok {
 				*probs = append(*probs, Problem{File: file, Line: k.Line, Field: field,
 					Msg: fmt.Sprintf("unknown key (allowed here: %s)", strings.Join(names, ", "))})
 				continue
 			}
-			checkKeys(file, val, ft, field, probs)
+			checkKeys(file, val, f.typ, field, probs)
 		}
 	case t.Kind() == reflect.Struct && n.Kind != yaml.MappingNode && !isNull(n):
 		*probs = append(*probs, Problem{File: file, Line: n.Line, Field: path, Msg: "want a mapping of keys"})
@@ -417,6 +412,32 @@ func checkKeys(file string, n *yaml.Node, t reflect.Type, path string, probs *Pr
 	case t.Kind() == reflect.Int && n.Kind == yaml.ScalarNode && n.Tag != "!!int":
 		*probs = append(*probs, Problem{File: file, Line: n.Line, Field: path, Msg: fmt.Sprintf("want a whole number, got %q", n.Value)})
 	}
+}
+
+// configKey is a key of a config struct: its field's type and position.
+type configKey struct {
+	typ   reflect.Type
+	index int
+}
+
+// configKeys returns the keys of a config struct by their mapstructure
+// names, with the keys of squashed embedded structs in their place.
+func configKeys(t reflect.Type) map[string]configKey {
+	keys := map[string]configKey{}
+	var add func(t reflect.Type)
+	add = func(t reflect.Type) {
+		for f := range t.Fields() {
+			tag := strings.Split(f.Tag.Get("mapstructure"), ",")
+			switch {
+			case slices.Contains(tag[1:], "squash"):
+				add(f.Type)
+			case tag[0] != "" && tag[0] != "-":
+				keys[tag[0]] = configKey{typ: f.Type, index: len(keys)}
+			}
+		}
+	}
+	add(t)
+	return keys
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }

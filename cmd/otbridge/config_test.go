@@ -156,17 +156,13 @@ func TestExampleConfig_complete(t *testing.T) {
 	var missing []string
 	var walk func(t reflect.Type, n *yaml.Node, path string)
 	walk = func(typ reflect.Type, n *yaml.Node, path string) {
-		for f := range typ.Fields() {
-			key := strings.Split(f.Tag.Get("mapstructure"), ",")[0]
-			if key == "" {
-				continue
-			}
+		for key, k := range configKeys(typ) {
 			v := mappingValue(n, key)
 			if v == nil {
 				missing = append(missing, joinPath(path, key))
 				continue
 			}
-			ft := f.Type
+			ft := k.typ
 			if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct && v.Kind == yaml.SequenceNode && len(v.Content) > 0 {
 				ft, v = ft.Elem(), v.Content[0]
 			}
