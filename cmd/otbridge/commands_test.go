@@ -147,3 +147,17 @@ func TestRun_usage(t *testing.T) {
 		t.Errorf("version: exit %d, %q", code, out)
 	}
 }
+
+func TestFlags_overrideConfig(t *testing.T) {
+	// The flag beats the environment, which beats the file.
+	t.Setenv("OTBRIDGE_LOG_LEVEL", "debug")
+	code, _, errOut := runCLI(t, "", "validate", "--config", exampleConfig, "--log-level", "chatty")
+	if code != exitFailure || !strings.Contains(errOut, `log.level: unknown level "chatty" (want debug, info, warn or error) (set by flag --log-level)`) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	t.Setenv("OTBRIDGE_LOG_LEVEL", "loud")
+	code, _, errOut = runCLI(t, "", "validate", "--config", exampleConfig)
+	if code != exitFailure || !strings.Contains(errOut, `(set by environment variable OTBRIDGE_LOG_LEVEL)`) {
+		t.Errorf("environment not applied: exit %d, stderr %q", code, errOut)
+	}
+}

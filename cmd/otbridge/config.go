@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 
@@ -133,6 +134,7 @@ type loadedConfig struct {
 	Path string
 	Dir  string
 	pos  *yamlPositions
+	src  *settings
 }
 
 // Problem is one thing wrong with an input file, at a position.
@@ -171,7 +173,7 @@ func (ps Problems) Error() string {
 // loadConfig reads the config file through viper, with OTBRIDGE_ environment
 // overrides and the given viper (which may have flags bound). Unknown keys,
 // wrong types and invalid values are returned as Problems naming the line.
-func loadConfig(v *viper.Viper, path string) (*loadedConfig, error) {
+func loadConfig(s *settings, path string) (*loadedConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -193,6 +195,7 @@ func loadConfig(v *viper.Viper, path string) (*loadedConfig, error) {
 		return nil, probs
 	}
 
+	v := s.v
 	setDefaults(v)
 	v.SetConfigType("yaml")
 	v.SetEnvPrefix(envPrefix)
@@ -206,19 +209,47 @@ func loadConfig(v *viper.Viper, path string) (*loadedConfig, error) {
 		return nil, Problems{{File: path, Msg: "cannot read settings: " + err.Error()}}
 	}
 
-	lc := &loadedConfig{Config: c, Path: path, Dir: filepath.Dir(path), pos: pos}
+	lc := &loadedConfig{Config: c, Path: path, Dir: filepath.Dir(path), pos: pos, src: s}
 	if probs := lc.validate(); len(probs) > 0 {
 		return lc, probs
 	}
 	return lc, nil
 }
 
-// newViper returns a viper set up for otbridge's environment overrides.
-func newViper() *viper.Viper {
-	return viper.NewWithOptions(
+// settings is where configuration values come from: a viper set up for
+// otbridge's environment overrides, and the flags bound to it.
+type settings struct {
+	v     *viper.Viper
+	flags map[string]*pflag.Flag // by config key
+}
+
+func newSettings() *settings {
+	v := viper.NewWithOptions(
 		viper.ExperimentalBindStruct(),
 		viper.EnvKeyReplacer(strings.NewReplacer(".", "_")),
 	)
+	return &settings{v: v, flags: map[string]*pflag.Flag{}}
+}
+
+// bindFlag makes the flag override the config key when it is given.
+func (s *settings) bindFlag(key string, f *pflag.Flag) {
+	if err := s.v.BindPFlag(key, f); err != nil {
+		panic(err) // f is nil: a programming error
+	}
+	s.flags[key] = f
+}
+
+// overriddenBy names what set the key instead of the config file: a flag,
+// an environment variable, or "" for neither.
+func (s *settings) overriddenBy(key string) string {
+	if f := s.flags[key]; f != nil && f.Changed {
+		return "flag --" + f.Name
+	}
+	env := envPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key))
+	if _, ok := os.LookupEnv(env); ok {
+		return "environment variable " + env
+	}
+	return ""
 }
 
 // resolve makes a path from the config relative to the config's folder.
@@ -246,8 +277,16 @@ func (c *loadedConfig) DataPath() string {
 	return c.resolve(c.DataDir)
 }
 
+// problem reports a bad value at the field's line, or names the flag or
+// environment variable that set it.
 func (c *loadedConfig) problem(field, format string, args ...any) Problem {
-	return Problem{File: c.Path, Line: c.pos.Line(field), Field: field, Msg: fmt.Sprintf(format, args...)}
+	p := Problem{File: c.Path, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if by := c.src.overriddenBy(field); by != "" {
+		p.Msg += " (set by " + by + ")"
+	} else {
+		p.Line = c.pos.Line(field)
+	}
+	return p
 }
 
 // validate checks values that the types alone do not.

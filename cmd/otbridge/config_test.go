@@ -37,7 +37,7 @@ func TestLoadConfig_defaultsAndEnv(t *testing.T) {
 	t.Setenv("OTBRIDGE_LOG_LEVEL", "debug")
 	t.Setenv("OTBRIDGE_LIMITS_MAX_MESSAGE_SIZE", "1024")
 
-	c, err := loadConfig(newViper(), p)
+	c, err := loadConfig(newSettings(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ routing:
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			p := writeFile(t, dir, "otbridge.yaml", tt.content)
-			_, err := loadConfig(newViper(), p)
+			_, err := loadConfig(newSettings(), p)
 			var probs Problems
 			if !errors.As(err, &probs) {
 				t.Fatalf("err = %v, want Problems", err)
@@ -149,7 +149,7 @@ routing:
 // TestExampleConfig_complete keeps configs/example.yaml complete: every
 // config key appears in it, so the example documents them all.
 func TestExampleConfig_complete(t *testing.T) {
-	c, err := loadConfig(newViper(), exampleConfig)
+	c, err := loadConfig(newSettings(), exampleConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,8 +25,8 @@ func (s *setup) Rules() []bridge.Rule {
 // the routes against the inventory. Problems of every file are gathered and
 // returned together as a problemList; another error means a file could not
 // be read at all.
-func loadSetup(path string) (*setup, error) {
-	cfg, err := loadConfig(newViper(), path)
+func loadSetup(s *settings, path string) (*setup, error) {
+	cfg, err := loadConfig(s, path)
 	var probs problemList
 	var cfgProbs Problems
 	switch {

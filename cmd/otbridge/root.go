@@ -23,16 +23,18 @@ type exitError struct{ code int }
 
 func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// app holds what every command shares: the standard streams.
+// app holds what every command shares: the standard streams and the
+// configuration, whose viper has the global flags bound.
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	configPath     string
+	settings       *settings
 }
 
 // run executes the command line and returns the process exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, settings: newSettings()}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -75,7 +77,16 @@ Logs Ingestion API, or both, so the old method can be phased out rule by rule.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVarP(&a.configPath, "config", "c", "configs/example.yaml", "configuration file")
+	pf := root.PersistentFlags()
+	pf.StringVarP(&a.configPath, "config", "c", "configs/example.yaml", "configuration file")
+	// Flags that override config keys: flag, then OTBRIDGE_ variable, then
+	// file, then default.
+	pf.String("log-level", "", "override log.level: debug, info, warn or error")
+	pf.String("log-format", "", "override log.format: text or json")
+	pf.String("data-dir", "", "override data_dir")
+	for flag, key := range map[string]string{"log-level": "log.level", "log-format": "log.format", "data-dir": "data_dir"} {
+		a.settings.bindFlag(key, pf.Lookup(flag))
+	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 
 	root.AddCommand(

@@ -56,7 +56,7 @@ func (a *app) rulesCommand() *cobra.Command {
 			if format != "text" && format != "json" {
 				return &usageError{fmt.Errorf("unknown --format %q (want text or json)", format)}
 			}
-			s, err := loadSetup(a.configPath)
+			s, err := loadSetup(a.settings, a.configPath)
 			if err != nil {
 				return a.reportLoadError(err)
 			}

@@ -15,7 +15,7 @@ prints every problem found with its file and line. The exit status is 1 when
 there is any problem, 0 otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := loadSetup(a.configPath)
+			s, err := loadSetup(a.settings, a.configPath)
 			if err != nil {
 				return a.reportLoadError(err)
 			}
