@@ -1,8 +1,9 @@
 // Package modern is the Azure side of otbridge: the Azure Monitor Logs
 // Ingestion API destination that replaces the legacy Sentinel CEF proxy.
 //
-// It is empty for now. It will hold the destination's configuration, the
-// azidentity credentials, batching within the API's limits, the sender with
-// its retry policy, and the row mapping profiles; see the README's status
-// table.
+// A destination is configured by Config. Its pieces are kept apart so each
+// can be tested on its own: credentials (azidentity), row mapping profiles
+// that turn a bridge.Alert into the JSON row a data collection rule (DCR)
+// expects, batching within the API's limits, and the sender that posts
+// batches through go-retryablehttp and classifies every answer.
 package modern
