@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otbridge/otbridge/bridge"
+	"github.com/otbridge/otbridge/modern"
 )
 
 // envPrefix is the prefix of environment overrides: OTBRIDGE_LOG_LEVEL sets
@@ -87,7 +88,7 @@ type RuleRouteCfg struct {
 // Destinations lists the named destinations of each path.
 type Destinations struct {
 	Legacy []LegacyDestination `mapstructure:"legacy"`
-	Modern []ModernDestination `mapstructure:"modern"`
+	Modern []modern.Config     `mapstructure:"modern"`
 }
 
 // LegacyDestination is a CEF proxy (rsyslog or syslog-ng in front of the
@@ -99,24 +100,6 @@ type LegacyDestination struct {
 	// Transport is udp, tcp or tls. Default tcp.
 	Transport string `mapstructure:"transport"`
 }
-
-// ModernDestination is a Logs Ingestion API stream.
-type ModernDestination struct {
-	Name string `mapstructure:"name"`
-	// Endpoint is the data collection endpoint or the DCR's logsIngestion
-	// endpoint, https.
-	Endpoint string `mapstructure:"endpoint"`
-	// DCRImmutableID is the DCR's immutable id ("dcr-...").
-	DCRImmutableID string `mapstructure:"dcr_immutable_id"`
-	// Stream is the DCR input stream, "Custom-...".
-	Stream string `mapstructure:"stream"`
-	// Profile is the row mapping: commonsecuritylog-compatible,
-	// commonsecuritylog-enriched or custom-table. Default
-	// commonsecuritylog-compatible.
-	Profile string `mapstructure:"profile"`
-}
-
-var mappingProfiles = []string{"commonsecuritylog-compatible", "commonsecuritylog-enriched", "custom-table"}
 
 func setDefaults(v *viper.Viper) {
 	v.SetDefault("timezone", "UTC")
@@ -333,26 +316,20 @@ func (c *loadedConfig) validate() Problems {
 			add(f+".transport", "unknown transport %q (want udp, tcp or tls)", d.Transport)
 		}
 	}
-	for i, d := range c.Destinations.Modern {
+	for i := range c.Destinations.Modern {
 		f := fmt.Sprintf("destinations.modern[%d]", i)
-		switch {
-		case d.Name == "":
-			add(f+".name", "missing: give the destination a name that routes refer to")
-		case legacy[d.Name] || modern[d.Name]:
+		d := c.Destinations.Modern[i].WithDefaults()
+		for _, p := range []*string{&d.CABundleFile, &d.Credential.ClientSecretFile, &d.Credential.CertificateFile,
+			&d.Credential.CertificatePasswordFile, &d.Credential.TokenFile} {
+			*p = c.resolve(*p)
+		}
+		c.Destinations.Modern[i] = d
+		if d.Name != "" && (legacy[d.Name] || modern[d.Name]) {
 			add(f+".name", "duplicate destination name %q", d.Name)
 		}
 		modern[d.Name] = true
-		if !strings.HasPrefix(d.Endpoint, "https://") {
-			add(f+".endpoint", "%q is not an https URL: use the data collection endpoint or the DCR's logsIngestion endpoint", d.Endpoint)
-		}
-		if !strings.HasPrefix(d.DCRImmutableID, "dcr-") {
-			add(f+".dcr_immutable_id", "%q is not a DCR immutable id: it starts with dcr- (see the DCR's JSON view)", d.DCRImmutableID)
-		}
-		if !strings.HasPrefix(d.Stream, "Custom-") && !strings.HasPrefix(d.Stream, "Microsoft-") {
-			add(f+".stream", "%q is not a DCR input stream name: it starts with Custom- (the stream declared in the DCR, not the table)", d.Stream)
-		}
-		if d.Profile != "" && !slices.Contains(mappingProfiles, d.Profile) {
-			add(f+".profile", "unknown profile %q (want %s)", d.Profile, strings.Join(mappingProfiles, ", "))
+		for _, p := range d.Validate() {
+			add(f+"."+p.Field, "%s", p.Msg)
 		}
 	}
 
