@@ -176,3 +176,33 @@ func TestExampleConfig_complete(t *testing.T) {
 		t.Errorf("configs/example.yaml does not show these keys: %v", missing)
 	}
 }
+
+func FuzzLoadConfig(f *testing.F) {
+	example, err := os.ReadFile(exampleConfig)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{string(example), minimalConfig, "", "inventory: 1", "log: [a]", "routing:\n  rules:\n    - {mode: 7}\n",
+		"destinations:\n  modern:\n    - batch: {max_bytes: x}\n", "a: &x [*x]", "limits:\n  max_message_size: 1e9\n"} {
+		f.Add([]byte(seed))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(dir, "fuzz.yaml")
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := loadConfig(newSettings(), p)
+		if err == nil && c == nil {
+			t.Fatal("no config and no error")
+		}
+		var probs Problems
+		if errors.As(err, &probs) {
+			for _, pr := range probs {
+				if pr.File != p || pr.Msg == "" {
+					t.Fatalf("problem without file or message: %+v", pr)
+				}
+			}
+		}
+	})
+}
