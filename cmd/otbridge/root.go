@@ -94,6 +94,8 @@ Logs Ingestion API, or both, so the old method can be phased out rule by rule.`,
 		a.validateCommand(),
 		a.rulesCommand(),
 		a.decodeCommand(),
+		a.azureCommand(),
+		a.sendTestCommand(),
 	)
 	return root
 }
