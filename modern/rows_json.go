@@ -110,18 +110,9 @@ func (w *valueWriter) add(s string, mode lineMode) {
 		case c == '\n' && mode == linesToSpace:
 			c = ' '
 		}
-		var esc [6]byte
-		e := appendEscape(esc[:0], c)
-		n := 1
-		if w.escaped {
-			n = len(e)
-		}
-		if w.n+n > w.limit {
-			w.cut = true
+		if !w.addEscape(c) {
 			return
 		}
-		w.buf = append(w.buf, e...)
-		w.n += n
 		i += step
 	}
 }
@@ -150,20 +141,30 @@ func (w *valueWriter) addASCIIEscaped(b []byte) {
 		if j == len(b) || w.cut {
 			return
 		}
-		var esc [6]byte
-		e := appendEscape(esc[:0], b[j])
-		n := 1
-		if w.escaped {
-			n = len(e)
-		}
-		if w.n+n > w.limit {
-			w.cut = true
+		if !w.addEscape(b[j]) {
 			return
 		}
-		w.buf = append(w.buf, e...)
-		w.n += n
 		i = j + 1
 	}
+}
+
+// addEscape appends ASCII byte c escaped for JSON, counting it as one byte
+// of the value, or as its escaped length when the limit is on escaped
+// text. It reports false, and marks the value cut, when c does not fit.
+func (w *valueWriter) addEscape(c byte) bool {
+	var esc [6]byte
+	e := appendEscape(esc[:0], c)
+	n := 1
+	if w.escaped {
+		n = len(e)
+	}
+	if w.n+n > w.limit {
+		w.cut = true
+		return false
+	}
+	w.buf = append(w.buf, e...)
+	w.n += n
+	return true
 }
 
 // appendEscape appends ASCII byte c as it stands inside a JSON string.
