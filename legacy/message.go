@@ -83,10 +83,16 @@ type MessageDecoder struct {
 	// from the fields above.
 	CEF  cef.Decoder
 	LEEF leef.Mapper
+
+	// event is reused between calls, so that decoding a CEF line does not
+	// allocate its extensions anew.
+	event cef.Event
 }
 
 // Decode reads one message, without framing. A message that is not an
-// alert is not an error: Message.Alert is then nil. Decode returns an
+// alert is not an error: Message.Alert is then nil. Message.CEF points
+// into the decoder and is valid until the next call; the Alert is the
+// caller's. Decode returns an
 // error for a message over the size limit, for a CEF or LEEF event that
 // breaks its format, and for a message that lacks what Format requires.
 func (d *MessageDecoder) Decode(raw []byte) (*Message, error) {
@@ -148,7 +154,7 @@ func payloadKind(body string) Format {
 }
 
 func (d *MessageDecoder) decodeCEF(msg *Message, raw []byte, body string, sent time.Time) error {
-	ev := new(cef.Event)
+	ev := &d.event
 	if err := cef.Parse(body, ev); err != nil {
 		return fmt.Errorf("decode cef: %w", err)
 	}

@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +16,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/otbridge/otbridge/bridge"
+	"github.com/otbridge/otbridge/legacy/forwarder"
+	"github.com/otbridge/otbridge/legacy/listener"
 	"github.com/otbridge/otbridge/modern"
 )
 
@@ -40,6 +40,8 @@ type Config struct {
 	Log      LogConfig  `mapstructure:"log"`
 	Limits   Limits     `mapstructure:"limits"`
 	Routing  RoutingCfg `mapstructure:"routing"`
+	// Listeners receive syslog from the sensors (the inline topology).
+	Listeners []ListenerCfg `mapstructure:"listeners"`
 	// Destinations name where the two paths send.
 	Destinations Destinations `mapstructure:"destinations"`
 }
@@ -87,18 +89,17 @@ type RuleRouteCfg struct {
 
 // Destinations lists the named destinations of each path.
 type Destinations struct {
-	Legacy []LegacyDestination `mapstructure:"legacy"`
-	Modern []modern.Config     `mapstructure:"modern"`
+	Legacy []forwarder.Config `mapstructure:"legacy"`
+	Modern []modern.Config    `mapstructure:"modern"`
 }
 
-// LegacyDestination is a CEF proxy (rsyslog or syslog-ng in front of the
-// Azure Monitor Agent).
-type LegacyDestination struct {
-	Name string `mapstructure:"name"`
-	// Address is host:port of the proxy.
-	Address string `mapstructure:"address"`
-	// Transport is udp, tcp or tls. Default tcp.
-	Transport string `mapstructure:"transport"`
+// ListenerCfg is a syslog listener with where the relay forwards what it
+// receives.
+type ListenerCfg struct {
+	listener.Config `mapstructure:",squash"`
+	// ForwardTo names the legacy destinations the relay sends this
+	// listener's messages to. Default: routing.default.legacy.
+	ForwardTo []string `mapstructure:"forward_to"`
 }
 
 func setDefaults(v *viper.Viper) {
@@ -300,20 +301,19 @@ func (c *loadedConfig) validate() Problems {
 	// them without saying which path.
 	legacy := map[string]bool{}
 	modern := map[string]bool{}
-	for i, d := range c.Destinations.Legacy {
+	for i := range c.Destinations.Legacy {
 		f := fmt.Sprintf("destinations.legacy[%d]", i)
-		switch {
-		case d.Name == "":
-			add(f+".name", "missing: give the destination a name that routes refer to")
-		case legacy[d.Name]:
+		d := c.Destinations.Legacy[i].WithDefaults()
+		for _, p := range []*string{&d.TLS.CAFile, &d.TLS.CertificateFile, &d.TLS.KeyFile} {
+			*p = c.resolve(*p)
+		}
+		c.Destinations.Legacy[i] = d
+		if d.Name != "" && legacy[d.Name] {
 			add(f+".name", "duplicate destination name %q", d.Name)
 		}
 		legacy[d.Name] = true
-		if _, _, err := splitHostPort(d.Address); err != nil {
-			add(f+".address", "%v: write host:port of the CEF proxy, such as 10.0.0.5:514", err)
-		}
-		if d.Transport != "" && !slices.Contains([]string{"udp", "tcp", "tls"}, d.Transport) {
-			add(f+".transport", "unknown transport %q (want udp, tcp or tls)", d.Transport)
+		for _, p := range d.Validate() {
+			add(f+"."+p.Field, "%s", p.Msg)
 		}
 	}
 	for i := range c.Destinations.Modern {
@@ -330,6 +330,28 @@ func (c *loadedConfig) validate() Problems {
 		modern[d.Name] = true
 		for _, p := range d.Validate() {
 			add(f+"."+p.Field, "%s", p.Msg)
+		}
+	}
+
+	names := map[string]bool{}
+	for i := range c.Listeners {
+		f := fmt.Sprintf("listeners[%d]", i)
+		l := &c.Listeners[i]
+		l.Config = l.Config.WithDefaults()
+		for _, p := range []*string{&l.TLS.CertificateFile, &l.TLS.KeyFile, &l.TLS.ClientCAFile} {
+			*p = c.resolve(*p)
+		}
+		if l.Name != "" && names[l.Name] {
+			add(f+".name", "duplicate listener name %q", l.Name)
+		}
+		names[l.Name] = true
+		for _, p := range l.Validate() {
+			add(f+"."+p.Field, "%s", p.Msg)
+		}
+		for j, name := range l.ForwardTo {
+			if !legacy[name] {
+				add(fmt.Sprintf("%s.forward_to[%d]", f, j), "no legacy destination named %q under destinations.legacy", name)
+			}
 		}
 	}
 
@@ -534,20 +556,4 @@ func yamlErrorText(err error) string {
 		return msg[i+2:]
 	}
 	return msg
-}
-
-// splitHostPort checks a host:port address with a port from 1 to 65535.
-func splitHostPort(addr string) (host string, port int, err error) {
-	h, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", 0, fmt.Errorf("address %q: %w", addr, err)
-	}
-	port, err = strconv.Atoi(p)
-	if err != nil || port < 1 || port > 65535 {
-		return "", 0, fmt.Errorf("address %q: port must be a number from 1 to 65535", addr)
-	}
-	if h == "" {
-		return "", 0, fmt.Errorf("address %q: host is missing", addr)
-	}
-	return h, port, nil
 }

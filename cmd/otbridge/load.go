@@ -64,6 +64,19 @@ func loadSetup(s *settings, path string) (*setup, error) {
 		}
 		cfg.Routing.Rules[i].Appliance, cfg.Routing.Rules[i].Rule = rule.Appliance, rule.Name
 	}
+	for i, l := range cfg.Listeners {
+		ref := l.Rule.Ref()
+		if ref == nil {
+			continue
+		}
+		rule := inv.Rule(*ref)
+		if rule == nil {
+			field := fmt.Sprintf("listeners[%d].rule", i)
+			probs = append(probs, cfg.problem(field, "no rule %q on appliance %q in the inventory: check both names against `otbridge rules`", ref.Rule, ref.Appliance).String())
+			continue
+		}
+		cfg.Listeners[i].Rule.Appliance, cfg.Listeners[i].Rule.Rule = rule.Appliance, rule.Name
+	}
 	if len(probs) > 0 {
 		return nil, probs
 	}

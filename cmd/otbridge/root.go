@@ -96,6 +96,7 @@ Logs Ingestion API, or both, so the old method can be phased out rule by rule.`,
 		a.decodeCommand(),
 		a.azureCommand(),
 		a.sendTestCommand(),
+		a.relayCommand(),
 	)
 	return root
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRelay runs the relay between a sender and a receiver on loopback and
+// checks every message arrives unchanged, alert or not.
+func TestRelay(t *testing.T) {
+	sink, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	got := make(chan string, 100)
+	go func() {
+		for {
+			c, err := sink.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				sc := bufio.NewScanner(c)
+				for sc.Scan() {
+					got <- sc.Text()
+				}
+			}()
+		}
+	}()
+
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := free.Addr().String()
+	free.Close()
+
+	dir := t.TempDir()
+	writeFile(t, dir, "inventory.yaml", `version: 1
+appliances:
+  - name: wtp-north-ot01
+    kind: sensor
+    rules:
+      - name: sentinel
+        minimal_alert_level: Warning
+        actions: [{type: sentinel, host: 127.0.0.1, port: 514, timezone: UTC}]
+`)
+	cfg := writeFile(t, dir, "otbridge.yaml", fmt.Sprintf(`inventory: [inventory.yaml]
+listeners:
+  - name: sensors
+    address: %s
+    transport: tcp
+    rule: {appliance: wtp-north-ot01, rule: sentinel}
+destinations:
+  legacy:
+    - name: proxy
+      address: %s
+routing:
+  default: {mode: legacy, legacy: [proxy]}
+`, listen, sink.Addr()))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var stderr strings.Builder
+	go func() {
+		var out strings.Builder
+		done <- run(ctx, []string{"relay", "--config", cfg, "--stats-every", "0"}, strings.NewReader(""), &out, &stderr)
+	}()
+
+	var c net.Conn
+	for i := 0; i < 200; i++ {
+		if c, err = net.Dial("tcp", listen); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("relay does not listen: %v", err)
+	}
+	msgs := []string{
+		`<9>Nov 30 06:17:00 wtp-north-ot01 CEF:0|Microsoft Defender for IoT|wtp-north-ot01|24.1.3|Microsoft Defender for IoT Alert|Modbus Exception|8|msg=Slave answered with exception code 2 protocol=Modbus severity=Major type=Protocol Violation`,
+		`<14>Nov 30 06:17:01 host app: not an alert, forwarded all the same`,
+		"<9>Nov 30 06:17:02 wtp-north-ot01 CEF:0|x|y|1|2|odd \xff bytes|3|a=b",
+	}
+	for _, m := range msgs {
+		fmt.Fprintf(c, "%d %s", len(m), m) // octet counted in, newline out
+	}
+	c.Close()
+
+	for i, want := range msgs {
+		select {
+		case line := <-got:
+			if line != want {
+				t.Errorf("message %d:\n got %q\nwant %q", i, line, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("message %d never arrived; relay log:\n%s", i, stderr.String())
+		}
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Errorf("relay exited %d; log:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("relay did not stop")
+	}
+	if !strings.Contains(stderr.String(), "stopped") || !strings.Contains(stderr.String(), " alerts=1 not_alerts=2") {
+		t.Errorf("final counters missing or wrong:\n%s", stderr.String())
+	}
+}
