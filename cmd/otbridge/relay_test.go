@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otbridge/otbridge/legacy/rsyslogtest"
 )
 
 // TestRelay runs the relay between a sender and a receiver on loopback and
@@ -117,5 +119,74 @@ routing:
 	}
 	if !strings.Contains(stderr.String(), "stopped") || !strings.Contains(stderr.String(), " alerts=1 not_alerts=2") {
 		t.Errorf("final counters missing or wrong:\n%s", stderr.String())
+	}
+}
+
+// TestRelay_rsyslog puts the relay between a sender and a real rsyslogd,
+// the proxy of the field, and checks rsyslog wrote exactly the messages
+// sent, byte for byte, none missing and none doubled.
+func TestRelay_rsyslog(t *testing.T) {
+	proxy := rsyslogtest.New(t, rsyslogtest.Options{})
+
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := free.Addr().String()
+	free.Close()
+	dir := t.TempDir()
+	writeFile(t, dir, "inventory.yaml", "version: 1\nappliances:\n  - name: wtp-north-ot01\n    kind: sensor\n    rules: []\n")
+	cfg := writeFile(t, dir, "otbridge.yaml", fmt.Sprintf(`inventory: [inventory.yaml]
+listeners:
+  - {name: sensors, address: %s, transport: tcp}
+destinations:
+  legacy:
+    - {name: proxy, address: %s, transport: tcp}
+routing:
+  default: {mode: legacy, legacy: [proxy]}
+`, listen, proxy.TCPAddr))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var stderr strings.Builder
+	go func() {
+		var out strings.Builder
+		done <- run(ctx, []string{"relay", "--config", cfg, "--stats-every", "0"}, strings.NewReader(""), &out, &stderr)
+	}()
+	var c net.Conn
+	for i := 0; i < 200; i++ {
+		if c, err = net.Dial("tcp", listen); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("relay does not listen: %v", err)
+	}
+
+	var sent []string
+	for i := range 300 {
+		m := fmt.Sprintf(`<9>Nov 30 06:17:00 wtp-north-ot01 CEF:0|Microsoft Defender for IoT|wtp-north-ot01|24.1.3|Microsoft Defender for IoT Alert|Modbus Exception|8|msg=Slave 10.20.1.60 answered with exception code 2 protocol=Modbus severity=Major type=Protocol Violation UUID=2-%d src_ip=10.20.1.12 dst_ip=10.20.1.60`, 1796019420000+i)
+		sent = append(sent, m)
+		if i%2 == 0 {
+			fmt.Fprintf(c, "%s\n", m)
+		} else {
+			fmt.Fprintf(c, "%d %s", len(m), m)
+		}
+	}
+	c.Close()
+
+	proxy.WaitFor(len(sent), 30*time.Second)
+	cancel()
+	<-done
+	got := proxy.Messages()
+	if len(got) != len(sent) {
+		t.Fatalf("rsyslog wrote %d messages, want %d; relay log:\n%s", len(got), len(sent), stderr.String())
+	}
+	for i := range sent {
+		if string(got[i]) != sent[i] {
+			t.Fatalf("message %d:\n got %q\nwant %q", i, got[i], sent[i])
+		}
 	}
 }
