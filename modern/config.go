@@ -1,7 +1,6 @@
 package modern
 
 import (
-	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -225,20 +224,14 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// FieldProblem is one invalid setting: the key under the destination (such
-// as "credential.client_secret_file") and what to do.
-type FieldProblem struct {
-	Field string
-	Msg   string
-}
+// FieldProblem is one invalid setting; see bridge.FieldProblem.
+type FieldProblem = bridge.FieldProblem
 
 // Validate checks a config that WithDefaults has completed and returns
 // every problem. It does not read files or reach the network.
 func (c *Config) Validate() []FieldProblem {
-	var ps []FieldProblem
-	add := func(field, format string, args ...any) {
-		ps = append(ps, FieldProblem{Field: field, Msg: fmt.Sprintf(format, args...)})
-	}
+	var ps bridge.FieldProblems
+	add := ps.Add
 
 	if c.Name == "" {
 		add("name", "missing: give the destination a name that routes refer to")
@@ -313,10 +306,8 @@ func (c *Config) Validate() []FieldProblem {
 }
 
 func (cc *CredentialConfig) validate() []FieldProblem {
-	var ps []FieldProblem
-	add := func(field, format string, args ...any) {
-		ps = append(ps, FieldProblem{Field: "credential." + field, Msg: fmt.Sprintf(format, args...)})
-	}
+	var ps bridge.FieldProblems
+	add := func(field, format string, args ...any) { ps.Add("credential."+field, format, args...) }
 	need := func(field, value, what string) {
 		if value == "" {
 			add(field, "missing: %s needs %s", cc.Type, what)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/otbridge/otbridge/legacy/inventory"
 	"github.com/otbridge/otbridge/legacy/syslog"
+
+	"github.com/otbridge/otbridge/bridge"
 )
 
 // The transports.
@@ -148,20 +150,14 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// FieldProblem is one invalid setting: the key under the destination (such
-// as "tls.key_file") and what to do.
-type FieldProblem struct {
-	Field string
-	Msg   string
-}
+// FieldProblem is one invalid setting; see bridge.FieldProblem.
+type FieldProblem = bridge.FieldProblem
 
 // Validate checks a config that WithDefaults has completed and returns
 // every problem. It does not read files or reach the network.
 func (c *Config) Validate() []FieldProblem {
-	var ps []FieldProblem
-	add := func(field, format string, args ...any) {
-		ps = append(ps, FieldProblem{Field: field, Msg: fmt.Sprintf(format, args...)})
-	}
+	var ps bridge.FieldProblems
+	add := ps.Add
 
 	if c.Name == "" {
 		add("name", "missing: give the destination a name that routes refer to")

@@ -152,21 +152,15 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// FieldProblem is one invalid setting: the key under the listener (such as
-// "tls.key_file") and what to do.
-type FieldProblem struct {
-	Field string
-	Msg   string
-}
+// FieldProblem is one invalid setting; see bridge.FieldProblem.
+type FieldProblem = bridge.FieldProblem
 
 // Validate checks a config that WithDefaults has completed and returns
 // every problem. It reads no certificate files (New does) and opens no
 // socket.
 func (c *Config) Validate() []FieldProblem {
-	var ps []FieldProblem
-	add := func(field, format string, args ...any) {
-		ps = append(ps, FieldProblem{Field: field, Msg: fmt.Sprintf(format, args...)})
-	}
+	var ps bridge.FieldProblems
+	add := ps.Add
 
 	if c.Name == "" {
 		add("name", "missing: give the listener a name for logs and metrics")
@@ -219,10 +213,8 @@ func (c *Config) Validate() []FieldProblem {
 }
 
 func (t *TLSConfig) validate() []FieldProblem {
-	var ps []FieldProblem
-	add := func(field, format string, args ...any) {
-		ps = append(ps, FieldProblem{Field: "tls." + field, Msg: fmt.Sprintf(format, args...)})
-	}
+	var ps bridge.FieldProblems
+	add := func(field, format string, args ...any) { ps.Add("tls."+field, format, args...) }
 	if t.CertificateFile == "" {
 		add("certificate_file", "missing: transport tls needs the server certificate's PEM file")
 	}
