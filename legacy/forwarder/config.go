@@ -6,10 +6,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/otbridge/otbridge/bridge"
 	"github.com/otbridge/otbridge/legacy/inventory"
 	"github.com/otbridge/otbridge/legacy/syslog"
-
-	"github.com/otbridge/otbridge/bridge"
 )
 
 // The transports.
