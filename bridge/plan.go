@@ -65,6 +65,9 @@ type Finding struct {
 	// the config or inventory field, if any ("listeners[0].tls").
 	Destination string `json:"destination,omitempty"`
 	Field       string `json:"field,omitempty"`
+	// Where is the file and line of the inventory or config entry, when
+	// known ("inventory.yaml:14").
+	Where string `json:"where,omitempty"`
 	// Message says what was found, Fix what to do about it.
 	Message string `json:"message"`
 	Fix     string `json:"fix"`
@@ -95,6 +98,9 @@ type PlanInput struct {
 	// Previews is how many rows to preview per rule; if zero, 3; negative
 	// for none.
 	Previews int
+	// Locate, if set, returns the file and line where a rule (action 0)
+	// or its 1-based action is written, for findings.
+	Locate func(ref RuleRef, action int) string
 	// Sources describes where the alerts came from, for the report's
 	// header (config and inventory files, sample file).
 	Sources PlanSources
@@ -149,6 +155,8 @@ type TLSMaterial struct {
 	Rule   *RuleRef
 	Action int
 	Field  string
+	// Where is the file and line that names the material, when known.
+	Where string
 	// CertFile and KeyFile are the files checked; either may be empty.
 	CertFile string
 	KeyFile  string
