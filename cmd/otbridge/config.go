@@ -44,6 +44,18 @@ type Config struct {
 	Listeners []ListenerCfg `mapstructure:"listeners"`
 	// Destinations name where the two paths send.
 	Destinations Destinations `mapstructure:"destinations"`
+	// Plan sets up the migration report.
+	Plan PlanCfg `mapstructure:"plan"`
+}
+
+// PlanCfg sets up the migration report (`otbridge plan`).
+type PlanCfg struct {
+	// Alerts lists sample alert files (syslog/CEF/LEEF lines or API JSON),
+	// relative to the config file. Default none; --alerts replaces it.
+	Alerts []string `mapstructure:"alerts"`
+	// ExpiryHorizon is how soon a certificate expiry is reported. Default
+	// 720h (30 days); --expiry-horizon overrides it.
+	ExpiryHorizon time.Duration `mapstructure:"expiry_horizon"`
 }
 
 // LogConfig sets up logging.
@@ -109,6 +121,7 @@ func setDefaults(v *viper.Viper) {
 	v.SetDefault("limits.max_message_size", 64<<10)
 	v.SetDefault("routing.undecided", string(bridge.UndecidedInclude))
 	v.SetDefault("routing.default.mode", string(bridge.ModeLegacy))
+	v.SetDefault("plan.expiry_horizon", bridge.DefaultExpiryHorizon)
 }
 
 // loadedConfig is a configuration with where it came from.
@@ -127,6 +140,10 @@ type Problem struct {
 	Line  int    `json:"line,omitempty"`
 	Field string `json:"field,omitempty"`
 	Msg   string `json:"message"`
+	// gap marks a route whose mode sends on a path without naming a
+	// destination there: an error for every command but the migration
+	// report, which reports it as a no-destination blocker.
+	gap bool
 }
 
 func (p Problem) String() string {
@@ -253,6 +270,16 @@ func (c *loadedConfig) InventoryPaths() []string {
 	return out
 }
 
+// PlanAlertPaths returns the migration report's sample alert files,
+// resolved.
+func (c *loadedConfig) PlanAlertPaths() []string {
+	out := make([]string, len(c.Plan.Alerts))
+	for i, p := range c.Plan.Alerts {
+		out[i] = c.resolve(p)
+	}
+	return out
+}
+
 // DataPath returns the data directory, resolved.
 func (c *loadedConfig) DataPath() string {
 	if c.DataDir == "" {
@@ -277,6 +304,11 @@ func (c *loadedConfig) problem(field, format string, args ...any) Problem {
 func (c *loadedConfig) validate() Problems {
 	var ps Problems
 	add := func(field, format string, args ...any) { ps = append(ps, c.problem(field, format, args...)) }
+	gap := func(field, format string, args ...any) {
+		p := c.problem(field, format, args...)
+		p.gap = true
+		ps = append(ps, p)
+	}
 
 	if len(c.Inventory) == 0 {
 		add("inventory", "no inventory file named: list at least one rule inventory file")
@@ -292,6 +324,9 @@ func (c *loadedConfig) validate() Problems {
 	}
 	if c.Limits.MaxMessageSize < 480 || c.Limits.MaxMessageSize > 16<<20 {
 		add("limits.max_message_size", "%d is out of range: syslog senders need at least 480 bytes; at most 16777216", c.Limits.MaxMessageSize)
+	}
+	if c.Plan.ExpiryHorizon <= 0 {
+		add("plan.expiry_horizon", "%s is not positive: give a duration such as 720h", c.Plan.ExpiryHorizon)
 	}
 	if c.Routing.Undecided != string(bridge.UndecidedInclude) && c.Routing.Undecided != string(bridge.UndecidedExclude) {
 		add("routing.undecided", "unknown policy %q (want include or exclude)", c.Routing.Undecided)
@@ -372,10 +407,10 @@ func (c *loadedConfig) validate() Problems {
 			}
 		}
 		if md.Legacy() && len(l) == 0 {
-			add(f+".legacy", "mode %s sends on the legacy path but names no legacy destination", md)
+			gap(f+".legacy", "mode %s sends on the legacy path but names no legacy destination", md)
 		}
 		if md.Modern() && len(m) == 0 {
-			add(f+".modern", "mode %s sends on the modern path but names no modern destination", md)
+			gap(f+".modern", "mode %s sends on the modern path but names no modern destination", md)
 		}
 	}
 	checkRoute("routing.default", c.Routing.Default)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/otbridge/otbridge/bridge"
@@ -26,11 +27,21 @@ func (s *setup) Rules() []bridge.Rule {
 // returned together as a problemList; another error means a file could not
 // be read at all.
 func loadSetup(s *settings, path string) (*setup, error) {
+	return loadSetupGaps(s, path, false)
+}
+
+// loadSetupGaps is loadSetup; with allowGaps, a route whose mode names no
+// destination on one of its paths is no problem (the migration report
+// finds it).
+func loadSetupGaps(s *settings, path string, allowGaps bool) (*setup, error) {
 	cfg, err := loadConfig(s, path)
 	var probs problemList
 	var cfgProbs Problems
 	switch {
 	case errors.As(err, &cfgProbs):
+		if allowGaps {
+			cfgProbs = slices.DeleteFunc(cfgProbs, func(p Problem) bool { return p.gap })
+		}
 		probs = append(probs, problemsOf(cfgProbs)...)
 	case err != nil:
 		return nil, err
