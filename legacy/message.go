@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/otbridge/otbridge/bridge"
 	"github.com/otbridge/otbridge/legacy/cef"
@@ -87,6 +88,12 @@ type MessageDecoder struct {
 	// event is reused between calls, so that decoding a CEF line does not
 	// allocate its extensions anew.
 	event cef.Event
+	// scratch is what Classify decodes into and throws away.
+	scratch struct {
+		msg    Message
+		header syslog.Header
+		alert  bridge.Alert
+	}
 }
 
 // Decode reads one message, without framing. A message that is not an
@@ -96,24 +103,70 @@ type MessageDecoder struct {
 // error for a message over the size limit, for a CEF or LEEF event that
 // breaks its format, and for a message that lacks what Format requires.
 func (d *MessageDecoder) Decode(raw []byte) (*Message, error) {
+	if err := d.checkSize(raw); err != nil {
+		return nil, err
+	}
+	return d.decode(&Message{}, new(syslog.Header), nil, raw, string(trimTrailers(raw)), true)
+}
+
+// Classify decodes raw exactly as Decode does, the alert mapping included,
+// and reports whether it is a Defender for IoT alert, keeping nothing of
+// it: for a consumer that counts what it forwards but needs no Alert. It
+// returns Decode's error. Unlike Decode it does not copy raw, and it does
+// not allocate for a plain syslog or CEF message that decodes.
+func (d *MessageDecoder) Classify(raw []byte) (alert bool, err error) {
+	if err := d.checkSize(raw); err != nil {
+		return false, err
+	}
+	// The text shares raw's bytes: everything decoded from it stays in
+	// the scratch space, which the next call overwrites, and is never
+	// handed out. An error may quote the text, so it comes from Decode,
+	// which owns its copy.
+	b := trimTrailers(raw)
+	text := unsafe.String(unsafe.SliceData(b), len(b))
+	s := &d.scratch
+	s.msg = Message{}
+	if _, err := d.decode(&s.msg, &s.header, &s.alert, raw, text, false); err != nil {
+		_, err = d.Decode(raw)
+		return false, err
+	}
+	return s.msg.Alert != nil, nil
+}
+
+func (d *MessageDecoder) checkSize(raw []byte) error {
 	max := d.MaxSize
 	if max <= 0 {
 		max = DefaultMaxMessageSize
 	}
 	if len(raw) > max {
-		return nil, fmt.Errorf("message of %d bytes exceeds the limit of %d: %w", len(raw), max, ErrTooLarge)
+		return fmt.Errorf("message of %d bytes exceeds the limit of %d: %w", len(raw), max, ErrTooLarge)
 	}
-	format := d.Format
-	if format == "" {
-		format = FormatAuto
-	}
+	return nil
+}
 
-	text := string(bytes.TrimRight(raw, "\r\n\x00"))
+func (d *MessageDecoder) format() Format {
+	if d.Format == "" {
+		return FormatAuto
+	}
+	return d.Format
+}
+
+// trimTrailers cuts the line ends and NULs a sender left at the end.
+func trimTrailers(raw []byte) []byte { return bytes.TrimRight(raw, "\r\n\x00") }
+
+// decode decodes text, which is raw without its trailers, into msg, using
+// h and a as the room for its header and alert (a nil: a new one when
+// there is an event), and returns msg, or nil
+// when it fails before the payload. keep says whether msg leaves the
+// decoder: only then does the alert get its copy of raw and msg its
+// NotAlert reason.
+func (d *MessageDecoder) decode(msg *Message, h *syslog.Header, a *bridge.Alert, raw []byte, text string, keep bool) (*Message, error) {
+	format := d.format()
 	sp := syslog.Parser{Location: d.Location, Now: d.Now}
-	h, herr := sp.Parse(text)
-	msg := &Message{}
+	var herr error
+	*h, herr = sp.Parse(text)
 	if h.Format != syslog.FormatNone {
-		msg.Syslog = &h
+		msg.Syslog = h
 	}
 	if format == FormatSyslog {
 		if herr != nil {
@@ -128,15 +181,17 @@ func (d *MessageDecoder) Decode(raw []byte) (*Message, error) {
 	body := h.Body
 	switch kind := payloadKind(body); {
 	case kind == FormatCEF && format != FormatLEEF:
-		return msg, d.decodeCEF(msg, raw, body, h.Timestamp)
+		return msg, d.decodeCEF(msg, a, raw, body, h.Timestamp, keep)
 	case kind == FormatLEEF && format != FormatCEF:
-		return msg, d.decodeLEEF(msg, raw, body, &h)
+		return msg, d.decodeLEEF(msg, a, raw, body, h, keep)
 	case format == FormatCEF:
 		return nil, errors.New("decode cef: no CEF event (want CEF:0|vendor|product|version|signature|name|severity|extensions)")
 	case format == FormatLEEF:
 		return nil, errors.New("decode leef: no LEEF event (want LEEF:1.0|vendor|product|version|event id|attributes)")
 	}
-	msg.NotAlert = "no CEF or LEEF event in the message"
+	if keep {
+		msg.NotAlert = "no CEF or LEEF event in the message"
+	}
 	return msg, nil
 }
 
@@ -153,19 +208,23 @@ func payloadKind(body string) Format {
 	return ""
 }
 
-func (d *MessageDecoder) decodeCEF(msg *Message, raw []byte, body string, sent time.Time) error {
+func (d *MessageDecoder) decodeCEF(msg *Message, a *bridge.Alert, raw []byte, body string, sent time.Time, keep bool) error {
 	ev := &d.event
 	if err := cef.Parse(body, ev); err != nil {
 		return fmt.Errorf("decode cef: %w", err)
 	}
 	msg.CEF = ev
 
+	if a == nil {
+		a = new(bridge.Alert)
+	}
 	dec := d.CEF
 	dec.Location, dec.Now = d.Location, d.Now
-	var a bridge.Alert
-	if err := dec.ToAlert(ev, &a); err != nil {
+	if err := dec.ToAlert(ev, a); err != nil {
 		if errors.Is(err, cef.ErrNotDefender) {
-			msg.NotAlert = fmt.Sprintf("CEF event of vendor %q, signature %q is not a Defender for IoT alert", ev.Vendor, ev.SignatureID)
+			if keep {
+				msg.NotAlert = fmt.Sprintf("CEF event of vendor %q, signature %q is not a Defender for IoT alert", ev.Vendor, ev.SignatureID)
+			}
 			return nil
 		}
 		return fmt.Errorf("map cef alert: %w", err)
@@ -173,30 +232,40 @@ func (d *MessageDecoder) decodeCEF(msg *Message, raw []byte, body string, sent t
 	if a.DetectedAt.IsZero() && !sent.IsZero() {
 		a.DetectedAt = sent
 	}
-	a.Raw = append([]byte(nil), raw...)
-	msg.Alert = &a
+	if keep {
+		a.Raw = append([]byte(nil), raw...)
+	}
+	msg.Alert = a
 	return nil
 }
 
-func (d *MessageDecoder) decodeLEEF(msg *Message, raw []byte, body string, h *syslog.Header) error {
+func (d *MessageDecoder) decodeLEEF(msg *Message, a *bridge.Alert, raw []byte, body string, h *syslog.Header, keep bool) error {
 	ev, err := leef.Decode([]byte(body))
 	if err != nil {
 		return fmt.Errorf("decode leef: %w", err)
 	}
 	msg.LEEF = ev
 
+	if a == nil {
+		a = new(bridge.Alert)
+	}
 	mp := d.LEEF
 	mp.Location = d.Location
-	a, warns, err := mp.Alert(ev)
+	la, warns, err := mp.Alert(ev)
 	if err != nil {
 		if errors.Is(err, leef.ErrNotDefender) {
-			msg.NotAlert = fmt.Sprintf("LEEF event of vendor %q, event id %q is not a Defender for IoT alert", ev.Vendor, ev.EventID)
+			if keep {
+				msg.NotAlert = fmt.Sprintf("LEEF event of vendor %q, event id %q is not a Defender for IoT alert", ev.Vendor, ev.EventID)
+			}
 			return nil
 		}
 		return fmt.Errorf("map leef alert: %w", err)
 	}
-	for _, w := range warns {
-		msg.Warnings = append(msg.Warnings, w.String())
+	*a = la
+	if keep {
+		for _, w := range warns {
+			msg.Warnings = append(msg.Warnings, w.String())
+		}
 	}
 	// LEEF's product is the constant "Sensor": the sending host names the
 	// sensor when the attributes do not.
@@ -206,7 +275,9 @@ func (d *MessageDecoder) decodeLEEF(msg *Message, raw []byte, body string, h *sy
 	if a.DetectedAt.IsZero() && !h.Timestamp.IsZero() {
 		a.DetectedAt = h.Timestamp
 	}
-	a.Raw = append([]byte(nil), raw...)
-	msg.Alert = &a
+	if keep {
+		a.Raw = append([]byte(nil), raw...)
+	}
+	msg.Alert = a
 	return nil
 }

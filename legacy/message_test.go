@@ -97,6 +97,95 @@ func TestMessageDecoder_Decode(t *testing.T) {
 	}
 }
 
+// classifyCases are messages of every kind, for the checks that Classify
+// and Decode agree.
+var classifyCases = []struct {
+	format Format
+	in     string
+}{
+	{FormatAuto, sensorCEF},
+	{FormatAuto, sensorLEEF},
+	{FormatAuto, strings.TrimPrefix(sensorCEF, "<9>Mar  4 09:15:02 wtp-north-ot01 ")},
+	{FormatAuto, sensorCEF + "\r\n"},
+	{FormatAuto, "<14>Mar  4 09:15:02 fw CEF:0|Fortinet|Fortigate|7|1|x|5|src=1.2.3.4"},
+	{FormatAuto, "<14>Mar  4 09:15:02 host sshd[1]: accepted"},
+	{FormatAuto, ""},
+	{FormatCEF, sensorLEEF},
+	{FormatLEEF, sensorCEF},
+	{FormatSyslog, sensorCEF},
+	{FormatSyslog, "CEF:0|a|b|c|d|e|1|"},
+	{FormatAuto, "<9>Mar  4 09:15:02 h CEF:0|a|b"},
+	{FormatAuto, "<9>Mar  4 09:15:02 h LEEF:1.0|a"},
+	{FormatAuto, sensorCEF + strings.Repeat("x", DefaultMaxMessageSize)},
+}
+
+// checkClassify fails unless Classify says of raw what Decode says.
+func checkClassify(t *testing.T, format Format, raw []byte) {
+	t.Helper()
+	d := MessageDecoder{Format: format, MaxSize: 4096}
+	m, derr := d.Decode(raw)
+	// The same decoder, as a listener uses it: nothing of the last
+	// message may leak into the next.
+	alert, cerr := d.Classify(raw)
+	if (derr == nil) != (cerr == nil) || derr != nil && derr.Error() != cerr.Error() {
+		t.Fatalf("Classify(%q) error %v, Decode error %v", raw, cerr, derr)
+	}
+	if derr == nil && alert != (m.Alert != nil) {
+		t.Fatalf("Classify(%q) alert %v, Decode alert %v", raw, alert, m.Alert != nil)
+	}
+}
+
+func TestMessageDecoder_Classify(t *testing.T) {
+	for _, tc := range classifyCases {
+		checkClassify(t, tc.format, []byte(tc.in))
+	}
+
+	var d MessageDecoder
+	raw := []byte(sensorCEF)
+	if n := testing.AllocsPerRun(100, func() {
+		if alert, err := d.Classify(raw); !alert || err != nil {
+			t.Fatalf("Classify(sensor CEF) = %v, %v", alert, err)
+		}
+	}); n != 0 {
+		t.Errorf("Classify allocates %v times for a sensor alert, want 0", n)
+	}
+}
+
+func BenchmarkMessageDecoder(b *testing.B) {
+	raw := []byte(sensorCEF)
+	b.Run("Decode", func(b *testing.B) {
+		var d MessageDecoder
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := d.Decode(raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Classify", func(b *testing.B) {
+		var d MessageDecoder
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := d.Classify(raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func FuzzMessageDecoder_Classify(f *testing.F) {
+	for _, tc := range classifyCases {
+		f.Add(string(tc.format), []byte(tc.in))
+	}
+	f.Fuzz(func(t *testing.T, format string, raw []byte) {
+		fm, err := ParseFormat(format)
+		if err != nil {
+			fm = FormatAuto
+		}
+		checkClassify(t, fm, raw)
+	})
+}
+
 func FuzzMessageDecoder_Decode(f *testing.F) {
 	for _, s := range []string{sensorCEF, sensorLEEF, "", "<", "<9>", "CEF:0|", "LEEF:2.0|a|b|c|d|^|x=1^y=2",
 		"<165>1 2003-10-11T22:14:15.003Z host app - ID47 [a b=\"c\"] CEF:1|a|b|c|d|e|f|g=h"} {
