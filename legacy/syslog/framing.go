@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"strconv"
 )
@@ -272,14 +273,18 @@ func (r *Reader) discard(n int) {
 
 const maxInt = int(^uint(0) >> 1)
 
-// indexTrailer returns the index of the first LF or NUL in b, or -1.
+// indexTrailer returns the index of the first LF or NUL in b, or -1. Two
+// passes of bytes.IndexByte, which looks at many bytes at a time, are
+// several times faster than one loop over the bytes.
 func indexTrailer(b []byte) int {
-	for i, c := range b {
-		if c == '\n' || c == 0 {
-			return i
-		}
+	lf := bytes.IndexByte(b, '\n')
+	if lf >= 0 {
+		b = b[:lf]
 	}
-	return -1
+	if nul := bytes.IndexByte(b, 0); nul >= 0 {
+		return nul
+	}
+	return lf
 }
 
 // trimTrailer strips one trailer that a sender counted into an

@@ -168,3 +168,23 @@ func TestWriter_WriteMessage(t *testing.T) {
 		t.Errorf("read back %q, want %q", got, want)
 	}
 }
+
+func TestIndexTrailer(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+	}{
+		{"", -1},
+		{"abc", -1},
+		{"\n", 0},
+		{"\x00", 0},
+		{"ab\ncd", 2},
+		{"ab\x00cd\n", 2},
+		{"abc\n\x00", 3},
+		{strings.Repeat("x", 1000) + "\x00", 1000},
+	} {
+		if got := indexTrailer([]byte(tc.in)); got != tc.want {
+			t.Errorf("indexTrailer(%.20q) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}
