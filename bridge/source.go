@@ -11,7 +11,9 @@ type Message struct {
 	// forwards exactly these bytes.
 	Raw []byte
 	// Alert is the Defender for IoT alert the message carries, nil when it
-	// is not one (another vendor's event, plain syslog).
+	// is not one (another vendor's event, plain syslog), and nil too from
+	// a source told to hand on bytes only (a relay, which forwards Raw and
+	// needs no Alert).
 	Alert *Alert
 	// Listener names the source that received the message; Peer is the
 	// sender's address.
@@ -35,6 +37,22 @@ type Message struct {
 // at once, and must not keep m.Raw after it returns unless it copies it.
 type Handler interface {
 	Handle(ctx context.Context, m *Message) error
+}
+
+// BatchHandler is a Handler that also takes many messages in one call. A
+// source that reads messages many at a time (a TCP connection delivers
+// them by the kilobyte) hands them on together when its Handler is a
+// BatchHandler, which spares a call, a lock and a wake-up of the consumer
+// per message.
+type BatchHandler interface {
+	Handler
+	// HandleBatch is Handle for each message of ms in turn, in one call:
+	// it returns once each message is accepted or refused, blocking while
+	// the consumer is slow as Handle does. It returns nil when it
+	// accepted every message, else one error per message of ms, nil for
+	// those it accepted. It must not keep ms, or a message's Raw, after
+	// it returns unless it copies them.
+	HandleBatch(ctx context.Context, ms []Message) []error
 }
 
 // HandlerFunc adapts a function to Handler.

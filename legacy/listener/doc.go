@@ -16,13 +16,22 @@
 // otherwise. An octet-counted message with fewer bytes than its count is
 // always truncated.
 //
+// With WithoutAlerts (otbridge relay, which forwards bytes only) every
+// message is decoded and counted all the same, but handed on without its
+// Alert, which spares building one per message.
+//
 // TCP and TLS. A connection may mix both RFC 6587 framings, message by
-// message (legacy/syslog.Reader). Handle is called from the connection's
-// read loop, so a slow consumer stops the reads and TCP flow control slows
-// the sender; a connection holds at most its framing buffer
-// (MaxMessageSize) and its kernel receive buffer (ReadBuffer). A
-// connection over MaxConnections is closed as soon as it is accepted; one
-// that sends nothing for IdleTimeout is closed.
+// message (legacy/syslog.Reader). Its messages are handed on from its read
+// loop in batches: just before each read of the socket, the messages read
+// since the last one go on together, in one HandleBatch call when the
+// Handler is a bridge.BatchHandler, else one Handle call each. So no
+// message waits for more input, and a slow consumer stops the reads and
+// TCP flow control slows the sender. A connection holds at most its
+// framing buffer (MaxMessageSize), a batch of copies of no more bytes than
+// that and at most 256 messages, and its kernel receive buffer
+// (ReadBuffer). A message's ReceivedAt is when the read that completed it
+// returned. A connection over MaxConnections is closed as soon as it is
+// accepted; one that sends nothing for IdleTimeout is closed.
 //
 // UDP has no flow control: a read loop drains the socket, decodes each
 // datagram (one datagram, one message) and puts it on a bounded queue

@@ -17,11 +17,14 @@ import (
 type Listener struct {
 	cfg  Config
 	h    bridge.Handler
+	bh   bridge.BatchHandler // h as a BatchHandler, when it is one
 	log  *slog.Logger
 	warn *limitedLog
 	now  func() time.Time
 	loc  *time.Location
 	rule *bridge.RuleRef
+	// noAlerts says that messages go on without their Alert.
+	noAlerts bool
 
 	stats counters
 
@@ -51,6 +54,15 @@ func WithClock(now func() time.Time) Option {
 			l.now = now
 		}
 	}
+}
+
+// WithoutAlerts makes the listener hand messages on without their Alert,
+// for a consumer that forwards the bytes only (otbridge relay). Every
+// message is still decoded and counted as an alert, not an alert or a
+// decode error; only the Alert is not built for the consumer, which saves
+// copying the message twice and allocating the Alert.
+func WithoutAlerts() Option {
+	return func(l *Listener) { l.noAlerts = true }
 }
 
 // New checks cfg (after WithDefaults), loads the TLS files and binds the
@@ -117,6 +129,7 @@ func newListener(cfg Config, h bridge.Handler, log *slog.Logger, opts ...Option)
 		loc:  loc,
 		rule: cfg.Rule.Ref(),
 	}
+	l.bh, _ = h.(bridge.BatchHandler)
 	for _, o := range opts {
 		o(l)
 	}
@@ -224,48 +237,99 @@ func (l *Listener) decoder() *legacy.MessageDecoder {
 	}
 }
 
-// message decodes one whole message read from peer and builds its bridge
-// message.
+// kind is what a message turned out to be, for the counters.
+type kind uint8
+
+const (
+	kindNotAlert kind = iota
+	kindAlert
+	kindDecodeError
+)
+
+// tally counts messages of each kind before they go to the counters, so
+// that a batch of messages costs one update of each counter.
+type tally struct {
+	received, alerts, notAlerts, decodeErrors int64
+}
+
+func (t *tally) add(k kind) {
+	t.received++
+	switch k {
+	case kindAlert:
+		t.alerts++
+	case kindNotAlert:
+		t.notAlerts++
+	case kindDecodeError:
+		t.decodeErrors++
+	}
+}
+
+// decode decodes one whole message read from peer and returns its kind
+// and, when it is an alert and alerts are handed on, the alert. A message
+// that fails to decode is logged; it still goes on, with no alert: the
+// legacy path forwards what the sender sent.
+func (l *Listener) decode(dec *legacy.MessageDecoder, raw []byte, peer string) (*bridge.Alert, kind) {
+	var (
+		a       *bridge.Alert
+		isAlert bool
+		err     error
+	)
+	if l.noAlerts {
+		isAlert, err = dec.Classify(raw)
+	} else {
+		var dm *legacy.Message
+		if dm, err = dec.Decode(raw); err == nil {
+			a, isAlert = dm.Alert, dm.Alert != nil
+		}
+	}
+	switch {
+	case err != nil:
+		l.warn.Log(slog.LevelWarn, "decode", "cannot decode message, handing it on as received", "peer", peer, "bytes", len(raw), "error", err)
+		return nil, kindDecodeError
+	case isAlert:
+		return a, kindAlert
+	}
+	return nil, kindNotAlert
+}
+
+// message decodes one whole message read from peer, counts it, and builds
+// its bridge message.
 func (l *Listener) message(dec *legacy.MessageDecoder, raw []byte, peer string) *bridge.Message {
-	dm, err := dec.Decode(raw)
-	return l.decoded(raw, peer, dm, err)
+	a, k := l.decode(dec, raw, peer)
+	var t tally
+	t.add(k)
+	l.stats.add(&t)
+	return l.build(raw, peer, a, l.now())
 }
 
 // complete decodes the last bytes a sender wrote before closing the
-// connection without a trailer and returns their message when they decode
-// as a complete message: a syslog header, or a CEF or LEEF event. It
-// returns nil otherwise.
-func (l *Listener) complete(dec *legacy.MessageDecoder, partial []byte, peer string) *bridge.Message {
+// connection without a trailer and, when they decode as a complete
+// message (a syslog header, or a CEF or LEEF event), returns their alert
+// (nil when it is none or alerts are not handed on) and kind. ok is false
+// otherwise.
+func (l *Listener) complete(dec *legacy.MessageDecoder, partial []byte) (a *bridge.Alert, k kind, ok bool) {
 	dm, err := dec.Decode(partial)
 	if err != nil || (dm.Syslog == nil && dm.CEF == nil && dm.LEEF == nil) {
-		return nil
+		return nil, 0, false
 	}
-	return l.decoded(partial, peer, dm, nil)
+	if dm.Alert == nil {
+		return nil, kindNotAlert, true
+	}
+	if l.noAlerts {
+		return nil, kindAlert, true
+	}
+	return dm.Alert, kindAlert, true
 }
 
-// decoded builds the bridge message of raw, which decoded to dm or failed
-// with err, and counts what it is. A message that failed to decode still
-// gives a message, with Alert nil: the legacy path forwards what the
-// sender sent.
-func (l *Listener) decoded(raw []byte, peer string, dm *legacy.Message, err error) *bridge.Message {
-	now := l.now()
-	m := &bridge.Message{Raw: raw, Listener: l.cfg.Name, Peer: peer, ReceivedAt: now}
+// build returns the bridge message of raw, received from peer at at.
+func (l *Listener) build(raw []byte, peer string, a *bridge.Alert, at time.Time) *bridge.Message {
+	m := &bridge.Message{Raw: raw, Listener: l.cfg.Name, Peer: peer, ReceivedAt: at, Alert: a}
+	if a != nil {
+		a.ReceivedAt = at
+	}
 	if l.rule != nil {
 		r := *l.rule
 		m.Rule = &r
-	}
-	l.stats.received.Add(1)
-
-	switch {
-	case err != nil:
-		l.stats.decodeErrors.Add(1)
-		l.warn.Log(slog.LevelWarn, "decode", "cannot decode message, handing it on as received", "peer", peer, "bytes", len(raw), "error", err)
-	case dm.Alert != nil:
-		l.stats.alerts.Add(1)
-		dm.Alert.ReceivedAt = now
-		m.Alert = dm.Alert
-	default:
-		l.stats.notAlerts.Add(1)
 	}
 	return m
 }
@@ -277,11 +341,39 @@ func (l *Listener) handle(ctx context.Context, m *bridge.Message) bool {
 	if err == nil {
 		return true
 	}
+	l.refused(ctx, m.Peer, err)
+	return false
+}
+
+// handleBatch hands ms on, through HandleBatch when the Handler has it,
+// counting refusals as drops. It reports whether the Handler accepted
+// every message.
+func (l *Listener) handleBatch(ctx context.Context, ms []bridge.Message) bool {
+	if l.bh == nil {
+		ok := true
+		for i := range ms {
+			// A Handler may keep the message, but not the batch.
+			m := ms[i]
+			ok = l.handle(ctx, &m) && ok
+		}
+		return ok
+	}
+	ok := true
+	for i, err := range l.bh.HandleBatch(ctx, ms) {
+		if err != nil {
+			l.refused(ctx, ms[i].Peer, err)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// refused counts and logs a message the Handler refused.
+func (l *Listener) refused(ctx context.Context, peer string, err error) {
 	l.stats.handlerErrors.Add(1)
 	if ctx.Err() == nil {
-		l.warn.Log(slog.LevelError, "handler", "message dropped: the consumer refused it", "peer", m.Peer, "dropped", l.stats.handlerErrors.Load(), "error", err)
+		l.warn.Log(slog.LevelError, "handler", "message dropped: the consumer refused it", "peer", peer, "dropped", l.stats.handlerErrors.Load(), "error", err)
 	}
-	return false
 }
 
 // tooLarge counts a message over the size limit.

@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/otbridge/otbridge/bridge"
@@ -289,6 +290,171 @@ func TestListener_bytesPassThrough(t *testing.T) {
 			c.Close()
 			if got := rec.wait(t, 1)[0].Raw; !bytes.Equal(got, []byte(msg)) {
 				t.Errorf("raw = %q, want %q", got, msg)
+			}
+		})
+	}
+}
+
+// batchRecorder is a BatchHandler that keeps a copy of every message it
+// accepts and the size of every batch, and refuses the messages refuse
+// returns an error for.
+type batchRecorder struct {
+	recorder
+	refuse func(m *bridge.Message) error
+
+	bmu     sync.Mutex
+	batches []int
+	singles int
+}
+
+func (r *batchRecorder) Handle(ctx context.Context, m *bridge.Message) error {
+	r.bmu.Lock()
+	r.singles++
+	r.bmu.Unlock()
+	return r.recorder.Handle(ctx, m)
+}
+
+func (r *batchRecorder) HandleBatch(ctx context.Context, ms []bridge.Message) []error {
+	r.bmu.Lock()
+	r.batches = append(r.batches, len(ms))
+	r.bmu.Unlock()
+	var errs []error
+	for i := range ms {
+		if r.refuse != nil {
+			if err := r.refuse(&ms[i]); err != nil {
+				if errs == nil {
+					errs = make([]error, len(ms))
+				}
+				errs[i] = err
+				continue
+			}
+		}
+		_ = r.recorder.Handle(ctx, &ms[i])
+	}
+	return errs
+}
+
+func TestListener_readStream_batches(t *testing.T) {
+	const n = 1000
+	var in strings.Builder
+	var want []string
+	for i := range n {
+		msg := fmt.Sprintf("%s %d", plainSyslog, i)
+		if i%3 == 0 {
+			msg = modbusAlert
+		}
+		want = append(want, msg)
+		if i%2 == 0 {
+			in.WriteString(octet(msg))
+		} else {
+			in.WriteString(msg + "\n")
+		}
+	}
+	for _, oneByte := range []bool{false, true} {
+		t.Run(fmt.Sprintf("one byte a read %v", oneByte), func(t *testing.T) {
+			rec := &batchRecorder{}
+			clock := newFakeClock()
+			l, err := newListener(Config{Name: "batch", Address: "127.0.0.1:0", Transport: TransportTCP,
+				Rule: RuleBinding{Appliance: "a", Rule: "r"}}, rec, nil, WithClock(clock.Now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r io.Reader = strings.NewReader(in.String())
+			if oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			if err := l.readStream(context.Background(), r, "peer"); err != nil {
+				t.Fatal(err)
+			}
+
+			if got := rec.raws(); !slices.Equal(got, want) {
+				t.Fatalf("handed on %d messages, want %d in order", len(got), len(want))
+			}
+			for _, m := range rec.all() {
+				if m.Listener != "batch" || m.Peer != "peer" || m.Rule == nil || m.Rule.Rule != "r" || !m.ReceivedAt.Equal(testNow) {
+					t.Fatalf("message %+v", m)
+				}
+				if (m.Alert != nil) != (string(m.Raw) == modbusAlert) {
+					t.Fatalf("alert %v for %q", m.Alert != nil, m.Raw)
+				}
+			}
+			total := 0
+			for _, b := range rec.batches {
+				total += b
+				if b > maxBatch || b == 0 {
+					t.Errorf("a batch of %d messages, want 1 to %d", b, maxBatch)
+				}
+			}
+			if total != n || rec.singles != 0 {
+				t.Errorf("%d messages in batches and %d alone, want %d in batches", total, rec.singles, n)
+			}
+			// Read whole, the stream fills the framing buffer a few times:
+			// as many batches. Read a byte at a time, each message goes
+			// alone: it is handed on before the next read.
+			if !oneByte && len(rec.batches) > 20 {
+				t.Errorf("%d batches, want a few", len(rec.batches))
+			}
+			if oneByte && len(rec.batches) != n {
+				t.Errorf("%d batches, want %d", len(rec.batches), n)
+			}
+			if s := l.Stats(); s.Received != n || s.Alerts != (n+2)/3 || s.NotAlerts != n-(n+2)/3 {
+				t.Errorf("stats %+v", s)
+			}
+		})
+	}
+}
+
+func TestListener_batchRefused(t *testing.T) {
+	rec := &batchRecorder{refuse: func(m *bridge.Message) error {
+		if string(m.Raw) == plainSyslog {
+			return errors.New("queue closed")
+		}
+		return nil
+	}}
+	l, logs := start(t, Config{Transport: TransportTCP}, rec)
+	send(t, l.Addr(), plainSyslog+"\n"+modbusAlert+"\n"+plainSyslog+"\n")
+	rec.wait(t, 1)
+	waitFor(t, "two drops", func() bool { return l.Stats().HandlerErrors == 2 })
+	if got := rec.raws(); len(got) != 1 || got[0] != modbusAlert {
+		t.Errorf("accepted %q, want the alert only", got)
+	}
+	if s := l.Stats(); s.Dropped != 2 || s.Received != 3 {
+		t.Errorf("stats = %+v", s)
+	}
+	if rec := logs.find("ERROR", "message dropped"); rec == nil || rec["error"] != "queue closed" {
+		t.Errorf("Error line = %v in\n%s", rec, logs)
+	}
+}
+
+func TestListener_WithoutAlerts(t *testing.T) {
+	for _, transport := range []string{TransportTCP, TransportUDP} {
+		t.Run(transport, func(t *testing.T) {
+			var rec recorder
+			l, _ := start(t, Config{Transport: transport}, &rec, WithoutAlerts())
+			c, err := net.Dial(transport, l.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for _, msg := range []string{modbusAlert, plainSyslog, brokenCEF} {
+				if transport == TransportTCP {
+					msg += "\n"
+				}
+				if _, err := io.WriteString(c, msg); err != nil {
+					t.Fatal(err)
+				}
+			}
+			msgs := rec.wait(t, 3)
+			for _, m := range msgs {
+				if m.Alert != nil {
+					t.Errorf("message %.30q handed on with an alert", m.Raw)
+				}
+			}
+			if got := rec.raws(); !slices.Equal(got, []string{modbusAlert, plainSyslog, brokenCEF}) {
+				t.Errorf("raws %q", got)
+			}
+			if s := l.Stats(); s.Received != 3 || s.Alerts != 1 || s.NotAlerts != 1 || s.DecodeErrors != 1 {
+				t.Errorf("stats = %+v, want one alert, one not, one decode error", s)
 			}
 		})
 	}

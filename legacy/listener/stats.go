@@ -76,3 +76,17 @@ func (c *counters) snapshot() Stats {
 	s.Dropped = s.HandlerErrors + s.QueueFull + s.SocketOverflow
 	return s
 }
+
+// add adds what t counted.
+func (c *counters) add(t *tally) {
+	c.received.Add(t.received)
+	if t.alerts > 0 {
+		c.alerts.Add(t.alerts)
+	}
+	if t.notAlerts > 0 {
+		c.notAlerts.Add(t.notAlerts)
+	}
+	if t.decodeErrors > 0 {
+		c.decodeErrors.Add(t.decodeErrors)
+	}
+}

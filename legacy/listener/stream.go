@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/otbridge/otbridge/bridge"
 	"github.com/otbridge/otbridge/legacy"
 	"github.com/otbridge/otbridge/legacy/syslog"
 )
@@ -124,18 +125,23 @@ func (l *Listener) handshakeFailed(ctx context.Context, peer string, err error) 
 	l.warn.Log(slog.LevelWarn, "tls_handshake", "tls handshake failed, connection closed", args...)
 }
 
-// readStream reads framed messages from r and hands each to the Handler,
-// one at a time, so a slow Handler slows the reads. It returns nil at the
-// end of the stream, ctx's error when ctx ended during a Handle call, and
+// maxBatch is the most messages of one connection handed on in one call.
+const maxBatch = 256
+
+// readStream reads framed messages from r and hands them to the Handler:
+// together, the messages that were read before the next read of r (see
+// connReader), so a slow Handler slows the reads. It returns nil at the
+// end of the stream, ctx's error when ctx ended during a Handler call, and
 // the read error otherwise.
 func (l *Listener) readStream(ctx context.Context, r io.Reader, peer string) error {
-	fr := syslog.NewReader(r, l.cfg.MaxMessageSize)
-	dec := l.decoder()
+	cr := l.newConnReader(ctx, r, peer)
+	fr := syslog.NewReader(cr, l.cfg.MaxMessageSize)
 	for {
 		raw, err := fr.Next()
 		if err == nil {
-			if !l.handle(ctx, l.message(dec, raw, peer)) && ctx.Err() != nil {
-				return ctx.Err()
+			a, k := l.decode(cr.dec, raw, peer)
+			if err := cr.add(raw, a, k); err != nil {
+				return err
 			}
 			continue
 		}
@@ -146,10 +152,15 @@ func (l *Listener) readStream(ctx context.Context, r io.Reader, peer string) err
 		case errors.As(err, &tooLarge):
 			l.tooLarge(peer, tooLarge.Length)
 		case errors.As(err, &truncated):
-			l.truncated(ctx, dec, truncated, peer)
+			if err := l.truncated(cr, truncated); err != nil {
+				return err
+			}
 		case err == io.EOF:
-			return nil
+			return cr.flush()
 		default:
+			// What arrived whole before the error goes on; the error may
+			// be ctx's, from a flush during the read.
+			_ = cr.flush()
 			return err
 		}
 	}
@@ -158,17 +169,106 @@ func (l *Listener) readStream(ctx context.Context, r io.Reader, peer string) err
 // truncated deals with a stream that ended inside a message: a last line
 // without its trailer is handed on when it is a complete message, anything
 // else is counted and dropped.
-func (l *Listener) truncated(ctx context.Context, dec *legacy.MessageDecoder, e *syslog.TruncatedError, peer string) {
+func (l *Listener) truncated(cr *connReader, e *syslog.TruncatedError) error {
 	if e.Framing == syslog.NonTransparent && len(e.Partial) > 0 {
-		if m := l.complete(dec, e.Partial, peer); m != nil {
-			l.handle(ctx, m)
-			return
+		if a, k, ok := l.complete(cr.dec, e.Partial); ok {
+			return cr.add(e.Partial, a, k)
 		}
 	}
 	l.stats.received.Add(1)
 	l.stats.truncated.Add(1)
 	l.warn.Log(slog.LevelWarn, "truncated", "connection closed inside a message, message not forwarded",
-		"peer", peer, "framing", e.Framing.String(), "bytes", len(e.Partial))
+		"peer", cr.peer, "framing", e.Framing.String(), "bytes", len(e.Partial))
+	return nil
+}
+
+// connReader is what a connection's framing reader reads from. It also
+// gathers the messages read from the connection into a batch, and hands
+// the batch on just before each read of the connection: the messages one
+// read delivered go on together, and none waits for the network. A batch
+// holds copies of its messages' bytes, because the framing reader moves
+// its buffer when it reads; it holds at most what the framing buffer held
+// (MaxMessageSize and a little more), or maxBatch messages.
+type connReader struct {
+	l    *Listener
+	ctx  context.Context
+	r    io.Reader
+	peer string
+	rule *bridge.RuleRef
+	dec  *legacy.MessageDecoder
+
+	// readAt is when the last read returned: the arrival of the messages
+	// it completed.
+	readAt time.Time
+	// msgs are the messages of the batch; their Raw is set, from buf and
+	// ends, when they go.
+	msgs  []bridge.Message
+	ends  []int
+	buf   []byte
+	tally tally
+}
+
+func (l *Listener) newConnReader(ctx context.Context, r io.Reader, peer string) *connReader {
+	cr := &connReader{l: l, ctx: ctx, r: r, peer: peer, dec: l.decoder(), readAt: l.now()}
+	// Year-less times are completed from when the message arrived, which
+	// spares a look at the clock per message.
+	cr.dec.Now = func() time.Time { return cr.readAt }
+	if l.rule != nil {
+		// One copy for the connection's messages, so that no consumer sees
+		// the listener's own.
+		r := *l.rule
+		cr.rule = &r
+	}
+	return cr
+}
+
+// Read hands on the batch, then reads.
+func (cr *connReader) Read(p []byte) (int, error) {
+	if err := cr.flush(); err != nil {
+		return 0, err
+	}
+	n, err := cr.r.Read(p)
+	cr.readAt = cr.l.now()
+	return n, err
+}
+
+// add adds a message and its kind to the batch, and hands the batch on
+// when it is full. It returns ctx's error when ctx ended while the
+// Handler refused messages.
+func (cr *connReader) add(raw []byte, a *bridge.Alert, k kind) error {
+	cr.tally.add(k)
+	if a != nil {
+		a.ReceivedAt = cr.readAt
+	}
+	cr.buf = append(cr.buf, raw...)
+	cr.ends = append(cr.ends, len(cr.buf))
+	cr.msgs = append(cr.msgs, bridge.Message{Alert: a, Listener: cr.l.cfg.Name, Peer: cr.peer, Rule: cr.rule, ReceivedAt: cr.readAt})
+	if len(cr.msgs) >= maxBatch {
+		return cr.flush()
+	}
+	return nil
+}
+
+// flush counts the batch and hands it on. It returns ctx's error when ctx
+// ended while the Handler refused messages.
+func (cr *connReader) flush() error {
+	if len(cr.msgs) == 0 {
+		return nil
+	}
+	cr.l.stats.add(&cr.tally)
+	cr.tally = tally{}
+	start := 0
+	for i, end := range cr.ends {
+		cr.msgs[i].Raw = cr.buf[start:end:end]
+		start = end
+	}
+	ok := cr.l.handleBatch(cr.ctx, cr.msgs)
+	clear(cr.msgs)
+	cr.msgs, cr.ends, cr.buf = cr.msgs[:0], cr.ends[:0], cr.buf[:0]
+	if !ok && cr.ctx.Err() != nil {
+		return cr.ctx.Err()
+	}
+	return nil
 }
 
 // idleReader sets a read deadline before every read, so a connection that
