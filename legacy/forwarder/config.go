@@ -85,10 +85,11 @@ type Config struct {
 	// after the proxy acknowledged it, to be written again if the
 	// connection breaks within that time. Default 5s.
 	ResendWindow time.Duration `mapstructure:"resend_window"`
-	// ResendLimit caps the messages kept for resending. When it is
-	// reached, the oldest acknowledged ones are let go early (down to
-	// three quarters of it), and while none is acknowledged writing
-	// waits. Default 10000.
+	// ResendLimit caps the messages kept for resending; one write
+	// carries at most a quarter of it. When the window has no room for
+	// another write, the oldest acknowledged messages are let go early
+	// (down to three quarters of it), and while none is acknowledged
+	// writing waits. Default 10000.
 	ResendLimit int `mapstructure:"resend_limit"`
 	// DrainTimeout is how long Run goes on writing after its context
 	// ended, to deliver what was accepted. Default 10s.

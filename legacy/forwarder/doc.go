@@ -22,9 +22,14 @@
 //
 // # Delivery
 //
-// Handle copies the message onto a bounded in-memory queue and returns; a
-// full queue blocks Handle, which pushes back on the source. Run writes the
-// queue to one connection and reconnects after a capped, jittered backoff.
+// Handle and HandleBatch copy messages onto a bounded in-memory queue
+// (queue_size messages) and return; a full queue blocks them, which pushes
+// back on the source. On the queue the messages gather into batches of up
+// to 64 KiB (and, over TCP and TLS, a quarter of resend_limit): while Run
+// writes one batch the next fills, and Run writes it with one write, so
+// the busier the forwarder, the fewer writes per message; an idle Run
+// writes a message as soon as it comes. Run writes to one connection and
+// reconnects after a capped, jittered backoff.
 //
 // Over TCP and TLS delivery is at least once. TCP acknowledges bytes to the
 // proxy's kernel, not to rsyslog: a write that returned may still be lost

@@ -7,9 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,7 +61,8 @@ type Stats struct {
 }
 
 // Forwarder sends messages to one CEF proxy over UDP, TCP or TLS. Handle
-// queues them; Run writes them, reconnecting when the connection breaks.
+// and HandleBatch queue them; Run writes them, reconnecting when the
+// connection breaks.
 type Forwarder struct {
 	cfg     Config
 	opts    Options
@@ -71,32 +72,13 @@ type Forwarder struct {
 	now     func() time.Time
 	jitter  func(n int64) int64
 
-	queue chan *item
-	// mu guards closed: Handle holds it for reading while it sends on
-	// queue, so that once Run has set closed no send can follow.
-	mu       sync.RWMutex
-	closed   bool
-	stopping chan struct{} // closed when Run stops taking messages
-	started  atomic.Bool
+	q       *queue
+	started atomic.Bool
 
 	stats struct {
 		queued, written, resent, delivered, dropped atomic.Uint64
 		failedWrites, connects, reconnects          atomic.Uint64
 	}
-}
-
-// item is one accepted message on its way to the proxy.
-type item struct {
-	msg *bridge.Message
-	// frame is what is written: the message framed for tcp and tls,
-	// bare for udp. msg.Raw shares its bytes.
-	frame []byte
-	// sent says whether the message was written before.
-	sent bool
-	// end counts the bytes written on the current connection up to the
-	// end of this message, and at is when it was written there.
-	end int64
-	at  time.Time
 }
 
 // New returns the forwarder of cfg, which it completes with WithDefaults
@@ -119,14 +101,20 @@ func New(cfg Config, log *slog.Logger, opts Options) (*Forwarder, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
+	// Over a stream a batch must fit in the resend window, with room for
+	// another once a full window has let a quarter go. Over udp only its
+	// size bounds a batch.
+	maxMsgs := math.MaxInt
+	if cfg.Transport != TransportUDP {
+		maxMsgs = max(1, cfg.ResendLimit/4)
+	}
 	f := &Forwarder{
-		cfg:      cfg,
-		opts:     opts,
-		log:      log.With("destination", cfg.Name),
-		now:      opts.Now,
-		jitter:   opts.Jitter,
-		queue:    make(chan *item, cfg.QueueSize),
-		stopping: make(chan struct{}),
+		cfg:    cfg,
+		opts:   opts,
+		log:    log.With("destination", cfg.Name),
+		now:    opts.Now,
+		jitter: opts.Jitter,
+		q:      newQueue(cfg.QueueSize, maxMsgs),
 	}
 	if f.now == nil {
 		f.now = time.Now
@@ -170,29 +158,51 @@ func (f *Forwarder) Stats() Stats {
 // first, and an error for a message that cannot be sent at all (neither
 // bytes nor alert, or too long for a UDP datagram).
 func (f *Forwarder) Handle(ctx context.Context, m *bridge.Message) error {
-	it, err := f.prepare(m)
-	if err != nil {
-		return err
-	}
-
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if f.closed {
-		return ErrClosed
-	}
-	select {
-	case f.queue <- it:
+	f.q.mu.Lock()
+	defer f.q.mu.Unlock()
+	err := f.put(ctx, m)
+	if err == nil {
 		f.stats.queued.Add(1)
-		return nil
-	case <-f.stopping:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	return err
 }
 
-// prepare renders and frames m, and copies what the forwarder keeps of it.
-func (f *Forwarder) prepare(m *bridge.Message) (*item, error) {
+// HandleBatch is Handle for each message of ms, in order, taking the
+// queue's lock once rather than once per message; it implements
+// bridge.BatchHandler. Once ctx ends or Run stops while it waits for room,
+// the rest of ms is refused too, so that what was accepted has no gaps.
+func (f *Forwarder) HandleBatch(ctx context.Context, ms []bridge.Message) []error {
+	var (
+		errs   []error
+		stop   error
+		queued int
+	)
+	f.q.mu.Lock()
+	defer f.q.mu.Unlock()
+	for i := range ms {
+		err := stop
+		if err == nil {
+			err = f.put(ctx, &ms[i])
+		}
+		if err == nil {
+			queued++
+			continue
+		}
+		if errors.Is(err, ErrClosed) || err == ctx.Err() {
+			stop = err
+		}
+		if errs == nil {
+			errs = make([]error, len(ms))
+		}
+		errs[i] = err
+	}
+	f.stats.queued.Add(uint64(queued))
+	return errs
+}
+
+// put appends m, framed, to the open batch of the queue, waiting for room
+// first. f.q.mu is held, and released while it waits.
+func (f *Forwarder) put(ctx context.Context, m *bridge.Message) error {
 	raw := m.Raw
 	if len(raw) == 0 && m.Alert != nil {
 		raw = m.Alert.Raw
@@ -204,37 +214,44 @@ func (f *Forwarder) prepare(m *bridge.Message) (*item, error) {
 	case m.Alert != nil:
 		body = f.enc.AppendAlert(nil, m.Alert)
 	default:
-		return nil, errors.New("cannot forward a message with neither bytes nor alert")
+		return errors.New("cannot forward a message with neither bytes nor alert")
 	}
 	if f.cfg.Transport == TransportUDP && len(body) > MaxDatagram {
-		return nil, fmt.Errorf("cannot send a message of %d bytes over udp: at most %d fit in a datagram", len(body), MaxDatagram)
+		return fmt.Errorf("cannot send a message of %d bytes over udp: at most %d fit in a datagram", len(body), MaxDatagram)
+	}
+	if err := f.q.waitRoom(ctx); err != nil {
+		return err
 	}
 
-	frame, start := appendFrame(make([]byte, 0, len(body)+12), f.cfg.Transport, f.cfg.framing(), body)
-	sent := frame[start : start+len(body) : start+len(body)]
-
-	// Without callbacks nobody sees the message again: the frame is all
-	// that needs keeping.
-	if f.opts.OnDelivered == nil && f.opts.OnDropped == nil {
-		return &item{frame: frame}, nil
+	b := f.q.open()
+	b.buf, _ = appendFrame(b.buf, f.cfg.Transport, f.cfg.framing(), body)
+	b.ends = append(b.ends, len(b.buf))
+	if f.opts.OnDelivered != nil || f.opts.OnDropped != nil {
+		b.msgs = append(b.msgs, keep(m, body))
 	}
+	f.q.added(1)
+	return nil
+}
 
+// keep returns the copy of m that the callbacks see: it shares nothing
+// with m, and the alert's Raw shares the message's when they are equal.
+func keep(m *bridge.Message, body []byte) *bridge.Message {
 	cp := *m
 	if len(m.Raw) > 0 {
-		cp.Raw = sent
+		cp.Raw = bytes.Clone(body)
 	}
 	if m.Alert != nil {
 		a := *m.Alert
 		switch {
 		case len(a.Raw) == 0:
-		case bytes.Equal(a.Raw, sent):
-			a.Raw = sent
+		case cp.Raw != nil && bytes.Equal(a.Raw, cp.Raw):
+			a.Raw = cp.Raw
 		default:
 			a.Raw = bytes.Clone(a.Raw)
 		}
 		cp.Alert = &a
 	}
-	return &item{msg: &cp, frame: frame}, nil
+	return &cp
 }
 
 // appendFrame appends msg to dst as transport carries it and returns the
@@ -289,12 +306,6 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	return nil
 }
 
-// stopTaking makes Handle refuse messages, wakes those waiting for room,
-// and closes the queue once no Handle can send on it any more.
-func (f *Forwarder) stopTaking() {
-	close(f.stopping)
-	f.mu.Lock()
-	f.closed = true
-	close(f.queue)
-	f.mu.Unlock()
-}
+// stopTaking makes Handle refuse messages and wakes those waiting for
+// room; once it returns, no message can join the queue.
+func (f *Forwarder) stopTaking() { f.q.close() }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -236,6 +237,144 @@ func TestForwarder_Handle_blocksWhenQueueFull(t *testing.T) {
 	if s := f.Stats(); s.Queued != 2 {
 		t.Errorf("queued %d, want 2", s.Queued)
 	}
+}
+
+func TestForwarder_HandleBatch(t *testing.T) {
+	for _, transport := range []string{TransportTCP, TransportUDP} {
+		t.Run(transport, func(t *testing.T) {
+			r := newReceiver(t, transport, nil)
+			var o outcomes
+			f := start(t, testConfig(r.addr, transport), nil, o.options())
+			lines := sensorLines(1000, "batch "+transport)
+			f.handleBatches(t, lines[:700], 256)
+			f.handleAll(t, lines[700:710])
+			f.handleBatches(t, lines[710:], 7)
+			r.waitAll(lines)
+			f.stop(t)
+
+			checkExact(t, r.messages(), lines)
+			checkReported(t, &o, lines)
+			if s := f.Stats(); s.Queued != 1000 || s.Written != 1000 || s.Delivered != 1000 || s.Resent != 0 {
+				t.Errorf("stats %+v, want 1000 queued, written and delivered", s)
+			}
+		})
+	}
+}
+
+func TestForwarder_HandleBatch_refuses(t *testing.T) {
+	f, err := New(testConfig("127.0.0.1:514", TransportUDP), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := []byte("<9>Nov 30 06:17:00 ot01 fine")
+	ms := []bridge.Message{
+		{Raw: ok},
+		{Raw: bytes.Repeat([]byte("a"), MaxDatagram+1)},
+		{Listener: "nothing to send"},
+		{Raw: ok},
+	}
+	errs := f.HandleBatch(context.Background(), ms)
+	if len(errs) != 4 || errs[0] != nil || errs[1] == nil || errs[2] == nil || errs[3] != nil {
+		t.Fatalf("HandleBatch = %v, want errors for the second and third only", errs)
+	}
+	if errs := f.HandleBatch(context.Background(), ms[:1]); errs != nil {
+		t.Errorf("HandleBatch of a good message = %v, want nil", errs)
+	}
+	if s := f.Stats(); s.Queued != 3 {
+		t.Errorf("queued %d, want 3", s.Queued)
+	}
+}
+
+func TestForwarder_HandleBatch_stopsAtFullQueue(t *testing.T) {
+	cfg := testConfig(freeAddr(t), TransportTCP)
+	cfg.QueueSize = 2
+	cfg.DrainTimeout = 50 * time.Millisecond
+	f, err := New(cfg, nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ms := make([]bridge.Message, 4)
+	for i := range ms {
+		ms[i].Raw = []byte("<9>x")
+	}
+	// Room for two: the third finds the queue full and ctx ended, and the
+	// fourth is refused with it even though it might have fitted later.
+	errs := f.HandleBatch(ctx, ms)
+	if len(errs) != 4 || errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], context.Canceled) || !errors.Is(errs[3], context.Canceled) {
+		t.Errorf("HandleBatch = %v, want the last two refused with context.Canceled", errs)
+	}
+	if s := f.Stats(); s.Queued != 2 {
+		t.Errorf("queued %d, want 2", s.Queued)
+	}
+
+	// Once Run has stopped, everything is refused.
+	if err := f.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range f.HandleBatch(context.Background(), ms) {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("message %d after Run: %v, want ErrClosed", i, err)
+		}
+	}
+}
+
+func TestForwarder_HandleBatch_waitsForRoom(t *testing.T) {
+	r := newReceiver(t, "tcp", nil)
+	cfg := testConfig(r.addr, TransportTCP)
+	cfg.QueueSize = 3
+	f := start(t, cfg, nil, Options{})
+	// Batches larger than the queue go through as the writer makes room.
+	lines := sensorLines(100, "small queue")
+	f.handleBatches(t, lines, 10)
+	r.waitAll(lines)
+	f.stop(t)
+	checkExact(t, r.messages(), lines)
+}
+
+func TestForwarder_smallResendLimit(t *testing.T) {
+	// A window of 8 messages takes batches of at most 2, and a full window
+	// lets acknowledged ones go to make room for the next: nothing stalls,
+	// nothing is lost.
+	r := newReceiver(t, "tcp", nil)
+	cfg := testConfig(r.addr, TransportTCP)
+	cfg.ResendLimit = 8
+	var o outcomes
+	f := start(t, cfg, nil, o.options())
+	lines := sensorLines(2000, "small window")
+	f.handleBatches(t, lines, 100)
+	r.waitAll(lines)
+	f.stop(t)
+	checkExact(t, r.messages(), lines)
+	checkReported(t, &o, lines)
+}
+
+func TestForwarder_deliveredKeepTheirBytes(t *testing.T) {
+	// Batches are reused once delivered: the messages the callbacks kept
+	// must not change with them.
+	r := newReceiver(t, "tcp", nil)
+	cfg := testConfig(r.addr, TransportTCP)
+	cfg.ResendLimit = 40
+	var mu sync.Mutex
+	var kept []*bridge.Message
+	f := start(t, cfg, nil, Options{OnDelivered: func(m *bridge.Message) {
+		mu.Lock()
+		kept = append(kept, m)
+		mu.Unlock()
+	}})
+	lines := sensorLines(3000, "kept")
+	f.handleBatches(t, lines, 50)
+	r.waitAll(lines)
+	f.stop(t)
+
+	mu.Lock()
+	defer mu.Unlock()
+	got := make([][]byte, len(kept))
+	for i, m := range kept {
+		got[i] = m.Raw
+	}
+	checkExact(t, got, lines)
 }
 
 func TestForwarder_Run_dropsWhatItCannotDeliver(t *testing.T) {

@@ -320,6 +320,27 @@ func (r *running) handleAll(t *testing.T, lines [][]byte) {
 	clear(buf)
 }
 
+// handleBatches hands lines on with HandleBatch, size at a time, from one
+// reused buffer as a listener's connection does.
+func (r *running) handleBatches(t *testing.T, lines [][]byte, size int) {
+	t.Helper()
+	var buf []byte
+	ms := make([]bridge.Message, 0, size)
+	for len(lines) > 0 {
+		n := min(size, len(lines))
+		buf, ms = buf[:0], ms[:0]
+		for _, l := range lines[:n] {
+			buf = append(buf, l...)
+			ms = append(ms, bridge.Message{Raw: buf[len(buf)-len(l):], Listener: "test"})
+		}
+		if errs := r.HandleBatch(context.Background(), ms); errs != nil {
+			t.Fatalf("HandleBatch: %v", errs)
+		}
+		clear(buf)
+		lines = lines[n:]
+	}
+}
+
 // logRecorder is an slog handler that keeps every record.
 type logRecorder struct {
 	mu   sync.Mutex

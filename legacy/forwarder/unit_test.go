@@ -103,14 +103,19 @@ func TestAppendFrame(t *testing.T) {
 	}
 }
 
+// written returns a batch of n messages written up to byte end at at.
+func written(n int, end int64, at time.Time) *batch {
+	return &batch{ends: make([]int, n), end: end, at: at}
+}
+
 func TestWindow(t *testing.T) {
 	t0 := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
-	w := window{keep: 5 * time.Second, limit: 3}
+	w := window{keep: 5 * time.Second, limit: 3, batch: 1}
 	var settled []int64
-	note := func(it *item) { settled = append(settled, it.end) }
+	note := func(b *batch) { settled = append(settled, b.end) }
 
-	w.push(&item{end: 100, at: t0})
-	w.push(&item{end: 200, at: t0.Add(time.Second)})
+	w.push(written(1, 100, t0))
+	w.push(written(1, 200, t0.Add(time.Second)))
 	if w.due(t0.Add(4 * time.Second)) {
 		t.Error("due before the oldest has been kept long enough")
 	}
@@ -127,47 +132,64 @@ func TestWindow(t *testing.T) {
 	}
 	// Full: acknowledged messages leave early until the window is three
 	// quarters full (2 of 3 here); the others stay their time.
-	w.push(&item{end: 300, at: t0.Add(9 * time.Second)})
-	w.push(&item{end: 400, at: t0.Add(9 * time.Second)})
-	if w.room() || !w.due(t0.Add(9*time.Second)) {
-		t.Fatalf("window of %d: room %v, want full and due", w.len(), w.room())
+	w.push(written(1, 300, t0.Add(9*time.Second)))
+	w.push(written(1, 400, t0.Add(9*time.Second)))
+	if w.room(1) || !w.due(t0.Add(9*time.Second)) {
+		t.Fatalf("window of %d: room %v, want full and due", w.len(), w.room(1))
 	}
 	w.settle(t0.Add(9*time.Second), 400, note)
-	if len(settled) != 2 || settled[1] != 200 || !w.room() {
-		t.Fatalf("settled %v, room %v; want 200 gone and room made", settled, w.room())
+	if len(settled) != 2 || settled[1] != 200 || !w.room(1) {
+		t.Fatalf("settled %v, room %v; want 200 gone and room made", settled, w.room(1))
 	}
 	rest := w.take()
 	if len(rest) != 2 || rest[0].end != 300 || rest[1].end != 400 || w.len() != 0 {
-		t.Errorf("take = %d items, window %d; want [300 400] and empty", len(rest), w.len())
+		t.Errorf("take = %d batches, window %d; want [300 400] and empty", len(rest), w.len())
 	}
 }
 
 func TestWindow_fullLeavesRoomForABatch(t *testing.T) {
 	t0 := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
-	w := window{keep: time.Hour, limit: 100}
-	for i := range 100 {
-		w.push(&item{end: int64(i + 1), at: t0})
+	w := window{keep: time.Hour, limit: 100, batch: 25}
+	for i := range 20 {
+		w.push(written(5, int64(i+1), t0))
+	}
+	if !w.full() || w.room(25) || !w.room(0) {
+		t.Fatalf("window of %d: full %v, want full", w.len(), w.full())
 	}
 	n := 0
-	w.settle(t0, 90, func(*item) { n++ })
-	if n != 25 || w.len() != 75 {
-		t.Errorf("%d let go, %d kept; want 25 and 75", n, w.len())
+	w.settle(t0, 18, func(b *batch) { n += b.len() })
+	if n != 25 || w.len() != 75 || !w.room(25) {
+		t.Errorf("%d let go, %d kept; want 25 and 75, with room for a batch", n, w.len())
 	}
 	// Not full any more: nothing leaves before its time.
-	w.settle(t0, 100, func(*item) { n++ })
+	w.settle(t0, 20, func(b *batch) { n += b.len() })
 	if n != 25 {
 		t.Errorf("%d let go, want still 25", n)
 	}
 }
 
+func TestWindow_bigBatchesLeaveRoomForOne(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
+	// Batches of a quarter of the limit: settling a full window down to
+	// three quarters leaves room for the next.
+	w := window{keep: time.Hour, limit: 10, batch: 2}
+	for i := range 5 {
+		w.push(written(2, int64(i+1), t0))
+	}
+	w.settle(t0, 5, func(*batch) {})
+	if !w.room(2) {
+		t.Errorf("window of %d after settling, want room for a batch of 2", w.len())
+	}
+}
+
 func TestWindow_pushReusesArray(t *testing.T) {
-	w := window{keep: 0, limit: 10}
+	w := window{keep: 0, limit: 10, batch: 1}
 	for i := range 1000 {
-		w.push(&item{end: int64(i)})
-		w.settle(time.Time{}, int64(i), func(*item) {})
+		w.push(written(1, int64(i), time.Time{}))
+		w.settle(time.Time{}, int64(i), func(*batch) {})
 	}
 	if w.len() != 0 || cap(w.items) > 8 {
-		t.Errorf("window %d items in an array of %d, want it kept small", w.len(), cap(w.items))
+		t.Errorf("window %d messages in an array of %d, want it kept small", w.len(), cap(w.items))
 	}
 }
 

@@ -8,13 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"slices"
 	"syscall"
 	"time"
-)
 
-// batchBytes is the most one write carries, unless one message is longer.
-const batchBytes = 64 << 10
+	"github.com/otbridge/otbridge/bridge"
+)
 
 // stableAfter is how long a connection must last before it counts as a
 // recovery: one that breaks sooner (a proxy that accepts and then refuses)
@@ -23,18 +21,15 @@ const stableAfter = 5 * time.Second
 
 // writer is the state of Run's goroutine.
 type writer struct {
-	f     *Forwarder
-	queue <-chan *item // nil once closed and empty
-	conn  *session     // nil while disconnected
-	// pending holds the messages to write before any from the queue,
+	f    *Forwarder
+	q    *queue
+	conn *session // nil while disconnected
+	// pending holds the batches to write before any from the queue,
 	// oldest first: what a broken connection may have lost, then the
-	// message whose write failed.
-	pending []*item
+	// batch whose write failed.
+	pending []*batch
 	win     window
 	tick    *time.Ticker
-	// batch and buf are reused by every write.
-	batch []*item
-	buf   []byte
 
 	// failures counts the failures since the last stable connection,
 	// lastFailure is the kind of the last one, and delay the wait before
@@ -50,10 +45,10 @@ func (f *Forwarder) newWriter() *writer {
 	// Tick often enough to let go of messages soon after the window.
 	every := min(max(f.cfg.ResendWindow/4, 50*time.Millisecond), time.Second)
 	return &writer{
-		f:     f,
-		queue: f.queue,
-		win:   window{keep: f.cfg.ResendWindow, limit: f.cfg.ResendLimit},
-		tick:  time.NewTicker(every),
+		f:    f,
+		q:    f.q,
+		win:  window{keep: f.cfg.ResendWindow, limit: f.cfg.ResendLimit, batch: f.q.maxMsgs},
+		tick: time.NewTicker(every),
 	}
 }
 
@@ -67,24 +62,23 @@ func (w *writer) run(ctx context.Context) {
 			w.connect(ctx)
 			continue
 		}
-		if it := w.next(ctx); it != nil {
-			w.write(ctx, it)
+		if b := w.next(ctx); b != nil {
+			w.write(ctx, b)
 		}
 	}
 }
 
 // drain writes what is queued and pending until it is all written and
 // the connection closed in an orderly way, or ctx ends. The queue is closed
-// by now, so taking from it never blocks.
+// by now: nothing joins it any more.
 func (w *writer) drain(ctx context.Context) {
 	for ctx.Err() == nil {
-		switch {
-		case len(w.pending) == 0 && w.queue != nil:
-			if it, ok := <-w.queue; ok {
-				w.pending = append(w.pending, it)
-			} else {
-				w.queue = nil
+		if len(w.pending) == 0 {
+			if b := w.q.take(); b != nil {
+				w.pending = append(w.pending, b)
 			}
+		}
+		switch {
 		case len(w.pending) == 0 && w.conn == nil:
 			return
 		case len(w.pending) == 0:
@@ -128,19 +122,15 @@ func (w *writer) connect(ctx context.Context) {
 	}
 }
 
-// next returns the next message to write, or nil when it woke for
+// next returns the next batch to write, or nil when it woke for
 // something else (a broken connection, a tick, ctx), which it handled.
-func (w *writer) next(ctx context.Context) *item {
-	if len(w.pending) > 0 {
-		return w.ready()
+func (w *writer) next(ctx context.Context) *batch {
+	if b := w.ready(); b != nil {
+		return b
 	}
 	select {
-	case it, ok := <-w.queue:
-		if !ok {
-			w.queue = nil
-			return nil
-		}
-		return it
+	case <-w.q.ready:
+		return w.ready()
 	case <-w.conn.broken:
 		w.lost(w.conn.err)
 	case <-w.tick.C:
@@ -150,6 +140,17 @@ func (w *writer) next(ctx context.Context) *item {
 	return nil
 }
 
+// ready returns the next batch if one is ready without waiting, else nil.
+func (w *writer) ready() *batch {
+	if len(w.pending) > 0 {
+		b := w.pending[0]
+		w.pending[0] = nil
+		w.pending = w.pending[1:]
+		return b
+	}
+	return w.q.take()
+}
+
 // The bounds of the wait for acknowledgements when the resend window is
 // full.
 const (
@@ -157,62 +158,52 @@ const (
 	maxAckPoll = 20 * time.Millisecond
 )
 
-// write writes it, together with the messages ready behind it, keeping
-// them for resending over a stream. When the connection is broken or
-// breaks, they go back to pending.
-func (w *writer) write(ctx context.Context, it *item) {
-	batch := append(w.batch[:0], it)
-	// The proxy has not acknowledged resend_limit messages: wait for it
-	// rather than hold more. Acknowledgements come within a round trip,
-	// so ask the socket again soon, backing off up to maxAckPoll.
-	for poll := minAckPoll; w.stream() && !w.win.room(); poll = min(2*poll, maxAckPoll) {
+// write writes b, keeping it for resending over a stream. When the
+// connection is broken or breaks, b goes back to pending.
+func (w *writer) write(ctx context.Context, b *batch) {
+	// The window has no room for b: the proxy has not acknowledged enough
+	// of what it holds. Wait for it rather than hold more. Acknowledgements
+	// come within a round trip, so ask the socket again soon, backing off
+	// up to maxAckPoll.
+	for poll := minAckPoll; w.stream() && !w.win.room(b.len()); poll = min(2*poll, maxAckPoll) {
 		w.settle()
-		if w.win.room() {
+		if w.win.room(b.len()) {
 			break
 		}
 		t := time.NewTimer(poll)
 		select {
 		case <-w.conn.broken:
 			t.Stop()
-			w.requeue(batch)
+			w.requeue(b)
 			w.lost(w.conn.err)
 			return
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			w.requeue(batch)
+			w.requeue(b)
 			return
 		}
 	}
 	select {
 	case <-w.conn.broken:
-		w.requeue(batch)
+		w.requeue(b)
 		w.lost(w.conn.err)
 		return
 	default:
 	}
-
-	// Over a stream, one write carries what is ready, up to batchBytes
-	// and the room in the window; a datagram carries one message.
-	buf := append(w.buf[:0], it.frame...)
-	for w.stream() && len(buf) < batchBytes && w.win.len()+len(batch) < w.win.limit {
-		more := w.ready()
-		if more == nil {
-			break
-		}
-		batch = append(batch, more)
-		buf = append(buf, more.frame...)
-	}
-	w.batch, w.buf = batch, buf
 
 	deadline := time.Now().Add(w.f.cfg.WriteTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	_ = w.conn.w.SetWriteDeadline(deadline)
-	if _, err := w.conn.w.Write(buf); err != nil {
+	if !w.stream() {
+		w.writeDatagrams(b)
+		return
+	}
+	if _, err := w.conn.w.Write(b.buf); err != nil {
 		w.f.stats.failedWrites.Add(1)
-		w.requeue(batch)
+		w.requeue(b)
 		w.conn.fail(err)
 		w.lost(err)
 		return
@@ -221,68 +212,61 @@ func (w *writer) write(ctx context.Context, it *item) {
 	// Every message of the batch counts as acknowledged only once the
 	// whole write is: TLS adds its own bytes, so finer offsets would be
 	// guesses.
-	var end int64
-	if w.stream() {
-		end = w.conn.sent.n.Load()
+	if b.sent {
+		w.f.stats.resent.Add(uint64(b.len()))
+	} else {
+		b.sent = true
+		w.f.stats.written.Add(uint64(b.len()))
 	}
-	now := w.f.now()
-	for i, it := range batch {
-		batch[i] = nil
-		if it.sent {
-			w.f.stats.resent.Add(1)
+	b.end, b.at = w.conn.sent.n.Load(), w.f.now()
+	w.win.push(b)
+	w.settle()
+}
+
+// writeDatagrams writes the frames of b not yet written, one datagram
+// each, and delivers those written. When a write fails, the rest of b
+// goes back to pending.
+func (w *writer) writeDatagrams(b *batch) {
+	start := 0
+	if b.done > 0 {
+		start = b.ends[b.done-1]
+	}
+	for b.done < b.len() {
+		end := b.ends[b.done]
+		if _, err := w.conn.w.Write(b.buf[start:end]); err != nil {
+			w.f.stats.failedWrites.Add(1)
+			w.requeue(b)
+			w.conn.fail(err)
+			w.lost(err)
+			return
+		}
+		w.f.stats.written.Add(1)
+		if b.msgs != nil {
+			w.deliver(b.msgs[b.done])
 		} else {
-			it.sent = true
-			w.f.stats.written.Add(1)
+			w.f.stats.delivered.Add(1)
 		}
-		if !w.stream() {
-			w.delivered(it)
-			continue
-		}
-		it.end, it.at = end, now
-		w.win.push(it)
+		b.done++
+		start = end
 	}
-	if w.stream() {
-		w.settle()
-	}
+	w.q.recycle(b)
 }
 
-// ready returns the next message if one is ready without waiting, else
-// nil.
-func (w *writer) ready() *item {
-	if len(w.pending) > 0 {
-		it := w.pending[0]
-		w.pending[0] = nil
-		w.pending = w.pending[1:]
-		return it
-	}
-	select {
-	case it, ok := <-w.queue:
-		if !ok {
-			w.queue = nil
-			return nil
-		}
-		return it
-	default:
-		return nil
-	}
+// requeue puts b back at the head of pending.
+func (w *writer) requeue(b *batch) {
+	w.pending = append([]*batch{b}, w.pending...)
 }
 
-// requeue puts messages back at the head of pending, in their order.
-func (w *writer) requeue(batch []*item) {
-	w.pending = append(slices.Clone(batch), w.pending...)
-	clear(batch)
-}
-
-// lost gives up the broken connection. The messages it may have lost go
+// lost gives up the broken connection. The batches it may have lost go
 // back before pending, to be written first on the next connection.
 func (w *writer) lost(err error) {
 	w.conn.close()
 	w.conn = nil
-	resend := w.win.take()
-	if len(resend) > 0 {
+	n := w.win.len()
+	if resend := w.win.take(); len(resend) > 0 {
 		w.pending = append(resend, w.pending...)
 	}
-	w.failed("connection lost", err, "resend", len(resend))
+	w.failed("connection lost", err, "resend", n)
 }
 
 // failed counts a failure, logs it at Warn when it differs from the last
@@ -331,10 +315,21 @@ func (w *writer) settle() {
 	w.win.settle(now, w.conn.acked(), w.delivered)
 }
 
-func (w *writer) delivered(it *item) {
+// delivered reports the messages of b delivered and recycles it.
+func (w *writer) delivered(b *batch) {
+	if b.msgs == nil {
+		w.f.stats.delivered.Add(uint64(b.len()))
+	}
+	for _, m := range b.msgs {
+		w.deliver(m)
+	}
+	w.q.recycle(b)
+}
+
+func (w *writer) deliver(m *bridge.Message) {
 	w.f.stats.delivered.Add(1)
 	if w.f.opts.OnDelivered != nil {
-		w.f.opts.OnDelivered(it.msg)
+		w.f.opts.OnDelivered(m)
 	}
 }
 
@@ -360,8 +355,8 @@ func (w *writer) finish(ctx context.Context) {
 			}
 			w.conn.close()
 			w.conn = nil
-			for _, it := range w.win.take() {
-				w.delivered(it)
+			for _, b := range w.win.take() {
+				w.delivered(b)
 			}
 		case <-w.tick.C:
 			w.settle()
@@ -377,7 +372,7 @@ func (w *writer) finish(ctx context.Context) {
 // abandon drops, counts and logs whatever is still held after the drain.
 func (w *writer) abandon() {
 	w.tick.Stop()
-	var left []*item
+	var left []*batch
 	if w.conn != nil {
 		left = w.win.take()
 		w.conn.close()
@@ -385,19 +380,22 @@ func (w *writer) abandon() {
 	}
 	left = append(left, w.pending...)
 	w.pending = nil
-	if w.queue != nil {
-		for it := range w.queue {
-			left = append(left, it)
+	for b := w.q.take(); b != nil; b = w.q.take() {
+		left = append(left, b)
+	}
+	n := 0
+	for _, b := range left {
+		// Over udp the datagrams written are delivered already.
+		for i := b.done; i < b.len(); i++ {
+			n++
+			w.f.stats.dropped.Add(1)
+			if w.f.opts.OnDropped != nil {
+				w.f.opts.OnDropped(b.msgs[i])
+			}
 		}
 	}
-	for _, it := range left {
-		w.f.stats.dropped.Add(1)
-		if w.f.opts.OnDropped != nil {
-			w.f.opts.OnDropped(it.msg)
-		}
-	}
-	if len(left) > 0 {
-		w.f.log.Error("messages dropped at shutdown", "count", len(left), "drain_timeout", w.f.cfg.DrainTimeout)
+	if n > 0 {
+		w.f.log.Error("messages dropped at shutdown", "count", n, "drain_timeout", w.f.cfg.DrainTimeout)
 	}
 }
 
