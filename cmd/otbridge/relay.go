@@ -95,14 +95,13 @@ func (a *app) relay(ctx context.Context, s *setup, statsEvery time.Duration) err
 		for j, name := range targets[i] {
 			fws[j] = forwarders[name]
 		}
-		h := bridge.HandlerFunc(func(ctx context.Context, m *bridge.Message) error {
-			var errs []error
-			for _, f := range fws {
-				errs = append(errs, f.Handle(ctx, m))
-			}
-			return errors.Join(errs...)
-		})
-		ln, err := listener.New(l.Config, h, log)
+		var h bridge.BatchHandler = fws[0]
+		if len(fws) > 1 {
+			h = fanOut(fws)
+		}
+		// The relay forwards bytes: the listener counts alerts but builds
+		// none.
+		ln, err := listener.New(l.Config, h, log, listener.WithoutAlerts())
 		if err != nil {
 			for _, made := range listeners[:i] {
 				made.Close()
@@ -188,4 +187,38 @@ loop:
 	default:
 	}
 	return nil
+}
+
+// fanOut hands every message to each of its forwarders.
+type fanOut []*forwarder.Forwarder
+
+// Handle implements bridge.Handler: the message is refused when one of the
+// forwarders refuses it.
+func (fo fanOut) Handle(ctx context.Context, m *bridge.Message) error {
+	var errs []error
+	for _, f := range fo {
+		if err := f.Handle(ctx, m); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// HandleBatch implements bridge.BatchHandler: a message is refused when
+// one of the forwarders refuses it.
+func (fo fanOut) HandleBatch(ctx context.Context, ms []bridge.Message) []error {
+	var errs []error
+	for _, f := range fo {
+		ferrs := f.HandleBatch(ctx, ms)
+		if ferrs == nil {
+			continue
+		}
+		if errs == nil {
+			errs = make([]error, len(ms))
+		}
+		for i, err := range ferrs {
+			errs[i] = errors.Join(errs[i], err)
+		}
+	}
+	return errs
 }
