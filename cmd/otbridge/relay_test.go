@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otbridge/otbridge/bridge"
+	"github.com/otbridge/otbridge/legacy/forwarder"
 	"github.com/otbridge/otbridge/legacy/rsyslogtest"
 )
 
@@ -188,5 +191,35 @@ routing:
 		if string(got[i]) != sent[i] {
 			t.Fatalf("message %d:\n got %q\nwant %q", i, got[i], sent[i])
 		}
+	}
+}
+
+func TestFanOut_HandleBatch(t *testing.T) {
+	var fo fanOut
+	for _, transport := range []string{forwarder.TransportTCP, forwarder.TransportUDP} {
+		f, err := forwarder.New(forwarder.Config{Name: transport, Address: "127.0.0.1:514", Transport: transport}, nil, forwarder.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fo = append(fo, f)
+	}
+	// The tcp forwarder takes both; the udp one cannot carry the second.
+	ms := []bridge.Message{
+		{Raw: []byte("<9>Nov 30 06:17:00 ot01 fine")},
+		{Raw: bytes.Repeat([]byte("a"), forwarder.MaxDatagram+1)},
+	}
+	errs := fo.HandleBatch(context.Background(), ms)
+	if len(errs) != 2 || errs[0] != nil || errs[1] == nil || !strings.Contains(errs[1].Error(), "udp") {
+		t.Errorf("HandleBatch = %v, want the second refused for udp", errs)
+	}
+	if errs := fo.HandleBatch(context.Background(), ms[:1]); errs != nil {
+		t.Errorf("HandleBatch of a message both take = %v, want nil", errs)
+	}
+	if err := fo.Handle(context.Background(), &ms[1]); err == nil {
+		t.Error("Handle of a message the udp forwarder refuses = nil")
+	}
+	// What one forwarder refuses still goes to the others.
+	if q := fo[0].Stats().Queued; q != 4 {
+		t.Errorf("tcp forwarder queued %d, want 4", q)
 	}
 }
