@@ -12,8 +12,10 @@ import (
 // batch is one write over a stream.
 const batchBytes = 64 << 10
 
-// maxFree is the most emptied batches kept for reuse.
-const maxFree = 32
+// batches are the emptied batches kept for reuse: while messages flow,
+// every batch is reused, and the garbage collector takes the pool back
+// when they stop.
+var batches = sync.Pool{New: func() any { return &batch{buf: make([]byte, 0, batchBytes+2<<10)} }}
 
 // batch is accepted messages framed back to back in one buffer: what the
 // writer writes in one go, and over a stream keeps in the resend window
@@ -60,7 +62,6 @@ type queue struct {
 	// when the queue closes.
 	waiting int
 	room    chan struct{}
-	free    []*batch
 
 	// ready holds a signal that the queue is no longer empty (or closed).
 	ready chan struct{}
@@ -104,14 +105,7 @@ func (q *queue) open() *batch {
 			return b
 		}
 	}
-	var b *batch
-	if k := len(q.free); k > 0 {
-		b = q.free[k-1]
-		q.free[k-1] = nil
-		q.free = q.free[:k-1]
-	} else {
-		b = &batch{buf: make([]byte, 0, batchBytes+2<<10)}
-	}
+	b := batches.Get().(*batch)
 	if q.head > 0 && q.head >= len(q.batches)/2 {
 		// Reuse the array rather than let it grow with every batch.
 		n := copy(q.batches, q.batches[q.head:])
@@ -170,8 +164,8 @@ func (q *queue) close() {
 	q.signal()
 }
 
-// recycle keeps b, whose messages are delivered or dropped, for reuse.
-func (q *queue) recycle(b *batch) {
+// recycle keeps b, whose messages are delivered, for reuse.
+func recycle(b *batch) {
 	if cap(b.buf) > 4*batchBytes {
 		return // grown for a large message: let it go
 	}
@@ -179,9 +173,5 @@ func (q *queue) recycle(b *batch) {
 	clear(b.msgs)
 	b.msgs = b.msgs[:0]
 	b.done, b.sent, b.end, b.at = 0, false, 0, time.Time{}
-	q.mu.Lock()
-	if len(q.free) < maxFree {
-		q.free = append(q.free, b)
-	}
-	q.mu.Unlock()
+	batches.Put(b)
 }

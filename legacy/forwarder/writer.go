@@ -249,7 +249,7 @@ func (w *writer) writeDatagrams(b *batch) {
 		b.done++
 		start = end
 	}
-	w.q.recycle(b)
+	recycle(b)
 }
 
 // requeue puts b back at the head of pending.
@@ -323,7 +323,7 @@ func (w *writer) delivered(b *batch) {
 	for _, m := range b.msgs {
 		w.deliver(m)
 	}
-	w.q.recycle(b)
+	recycle(b)
 }
 
 func (w *writer) deliver(m *bridge.Message) {
