@@ -7,7 +7,8 @@
 //	go build -o otbridge ./cmd/otbridge
 //	go run ./cmd/relaybench -otbridge ./otbridge -n 1000000
 //
-// It needs rsyslogd for the comparison; -rsyslogd "" skips it.
+// It needs rsyslogd for the comparison; -rsyslogd "" skips it. The relays
+// take turns, and the best of -runs of each is reported.
 package main
 
 import (
@@ -67,18 +68,21 @@ func run(otbridge, rsyslogd string, n, conns, runs int) error {
 		}{"rsyslog (imtcp -> omfwd)", func(l, f string) (func(), error) { return startRsyslog(rsyslogd, dir, l, f) }})
 	}
 
+	// The relays take turns, run after run, so that a change in the load
+	// of the machine weighs on both alike.
 	results := map[string]float64{}
-	for _, r := range relays {
-		best := 0.0
-		for i := 0; i < runs; i++ {
+	for i := 0; i < runs; i++ {
+		for _, r := range relays {
 			rate, err := measure(r.start, n, conns)
 			if err != nil {
 				return fmt.Errorf("%s: %w", r.name, err)
 			}
-			best = max(best, rate)
+			results[r.name] = max(results[r.name], rate)
+			fmt.Printf("run %d: %-28s %10.0f messages/s\n", i+1, r.name, rate)
 		}
-		results[r.name] = best
-		fmt.Printf("%-28s %10.0f messages/s\n", r.name, best)
+	}
+	for _, r := range relays {
+		fmt.Printf("best:   %-28s %10.0f messages/s\n", r.name, results[r.name])
 	}
 	if len(results) == 2 {
 		fmt.Printf("ratio otbridge/rsyslog: %.2f\n", results["otbridge relay"]/results["rsyslog (imtcp -> omfwd)"])
