@@ -57,15 +57,15 @@ func run(otbridge, rsyslogd string, n, conns, runs int) error {
 	fmt.Printf("%d messages of %d bytes over %d TCP connections, best of %d runs\n", n, len(message), conns, runs)
 	relays := []struct {
 		name  string
-		start func(listen, forward string) (stop func(), err error)
+		start starter
 	}{
-		{"otbridge relay", func(l, f string) (func(), error) { return startOtbridge(otbridge, dir, l, f) }},
+		{"otbridge relay", func(l, f string) (stopper, error) { return startOtbridge(otbridge, dir, l, f) }},
 	}
 	if rsyslogd != "" {
 		relays = append(relays, struct {
 			name  string
-			start func(listen, forward string) (stop func(), err error)
-		}{"rsyslog (imtcp -> omfwd)", func(l, f string) (func(), error) { return startRsyslog(rsyslogd, dir, l, f) }})
+			start starter
+		}{"rsyslog (imtcp -> omfwd)", func(l, f string) (stopper, error) { return startRsyslog(rsyslogd, dir, l, f) }})
 	}
 
 	// The relays take turns, run after run, so that a change in the load
@@ -73,12 +73,13 @@ func run(otbridge, rsyslogd string, n, conns, runs int) error {
 	results := map[string]float64{}
 	for i := 0; i < runs; i++ {
 		for _, r := range relays {
-			rate, err := measure(r.start, n, conns)
+			rate, cpu, err := measure(r.start, n, conns)
 			if err != nil {
 				return fmt.Errorf("%s: %w", r.name, err)
 			}
 			results[r.name] = max(results[r.name], rate)
-			fmt.Printf("run %d: %-28s %10.0f messages/s\n", i+1, r.name, rate)
+			fmt.Printf("run %d: %-28s %10.0f messages/s %6.2f µs of CPU a message\n", i+1, r.name, rate,
+				float64(cpu.Microseconds())/float64(n))
 		}
 	}
 	for _, r := range relays {
@@ -90,12 +91,22 @@ func run(otbridge, rsyslogd string, n, conns, runs int) error {
 	return nil
 }
 
+// starter starts a relay from listen to forward.
+type starter func(listen, forward string) (stopper, error)
+
+// stopper stops a relay and returns the CPU time (user and system) its
+// process used.
+type stopper func() time.Duration
+
 // measure starts a receiver and the relay, sends n messages, and returns
-// messages per second from the first byte sent to the last one received.
-func measure(start func(listen, forward string) (func(), error), n, conns int) (float64, error) {
+// messages per second from the first byte sent to the last one received,
+// and the CPU time the relay's process used from start to stop: unlike the
+// rate, the CPU a message costs hardly depends on what else the machine
+// runs.
+func measure(start starter, n, conns int) (rate float64, cpu time.Duration, err error) {
 	sink, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer sink.Close()
 	var got atomic.Int64
@@ -104,27 +115,29 @@ func measure(start func(listen, forward string) (func(), error), n, conns int) (
 
 	listen, err := freePort()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	stop, err := start(listen, sink.Addr().String())
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
+	stop = sync.OnceValue(stop)
 	defer stop()
 	if err := waitListening(listen, 10*time.Second); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 
 	began := time.Now()
 	if err := send(listen, n, conns); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	select {
 	case <-done:
 	case <-time.After(2 * time.Minute):
-		return 0, fmt.Errorf("only %d of %d messages arrived", got.Load(), n)
+		return 0, 0, fmt.Errorf("only %d of %d messages arrived", got.Load(), n)
 	}
-	return float64(n) / time.Since(began).Seconds(), nil
+	rate = float64(n) / time.Since(began).Seconds()
+	return rate, stop(), nil
 }
 
 // receive counts newline-terminated messages on every connection until n
@@ -191,7 +204,7 @@ func send(addr string, n, conns int) error {
 	return <-errs
 }
 
-func startOtbridge(bin, dir, listen, forward string) (func(), error) {
+func startOtbridge(bin, dir, listen, forward string) (stopper, error) {
 	inv := filepath.Join(dir, "inventory.yaml")
 	cfg := filepath.Join(dir, "otbridge.yaml")
 	if err := os.WriteFile(inv, []byte(`version: 1
@@ -225,7 +238,7 @@ routing:
 	return startProcess(bin, "relay", "--config", cfg)
 }
 
-func startRsyslog(bin, dir, listen, forward string) (func(), error) {
+func startRsyslog(bin, dir, listen, forward string) (stopper, error) {
 	_, lport, _ := net.SplitHostPort(listen)
 	fhost, fport, _ := net.SplitHostPort(forward)
 	work := filepath.Join(dir, "rsyslog")
@@ -246,7 +259,7 @@ ruleset(name="relay" queue.type="LinkedList" queue.size="100000") {
 	return startProcess(bin, "-n", "-f", conf, "-i", filepath.Join(work, "rsyslogd.pid"))
 }
 
-func startProcess(bin string, args ...string) (func(), error) {
+func startProcess(bin string, args ...string) (stopper, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var stderr strings.Builder
@@ -256,12 +269,13 @@ func startProcess(bin string, args ...string) (func(), error) {
 		cancel()
 		return nil, err
 	}
-	return func() {
+	return func() time.Duration {
 		cancel()
 		cmd.Wait()
 		if s := stderr.String(); s != "" && os.Getenv("RELAYBENCH_VERBOSE") != "" {
 			fmt.Fprintf(os.Stderr, "%s: %s\n", bin, s)
 		}
+		return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}, nil
 }
 
