@@ -9,7 +9,6 @@
 package legacy
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -152,7 +151,13 @@ func (d *MessageDecoder) format() Format {
 }
 
 // trimTrailers cuts the line ends and NULs a sender left at the end.
-func trimTrailers(raw []byte) []byte { return bytes.TrimRight(raw, "\r\n\x00") }
+func trimTrailers(raw []byte) []byte {
+	n := len(raw)
+	for n > 0 && (raw[n-1] == '\n' || raw[n-1] == '\r' || raw[n-1] == 0) {
+		n--
+	}
+	return raw[:n]
+}
 
 // decode decodes text, which is raw without its trailers, into msg, using
 // h and a as the room for its header and alert (a nil: a new one when
@@ -197,13 +202,17 @@ func (d *MessageDecoder) decode(msg *Message, h *syslog.Header, a *bridge.Alert,
 
 // payloadKind says which event marker comes first in the body, if any.
 func payloadKind(body string) Format {
+	// A LEEF marker after the CEF one does not matter: look before it.
 	c := strings.Index(body, "CEF:")
-	l := strings.Index(body, "LEEF:")
+	before := body
+	if c >= 0 {
+		before = body[:c]
+	}
 	switch {
-	case c >= 0 && (l < 0 || c < l):
-		return FormatCEF
-	case l >= 0:
+	case strings.Contains(before, "LEEF:"):
 		return FormatLEEF
+	case c >= 0:
+		return FormatCEF
 	}
 	return ""
 }

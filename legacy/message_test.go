@@ -207,3 +207,22 @@ func FuzzMessageDecoder_Decode(f *testing.F) {
 		}
 	})
 }
+
+func TestPayloadKind(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		want Format
+	}{
+		{"", ""},
+		{"sshd[1]: accepted", ""},
+		{"CEF:0|a", FormatCEF},
+		{"LEEF:1.0|a", FormatLEEF},
+		{"CEF:0|a|msg=LEEF:1.0", FormatCEF},
+		{"LEEF:1.0|a|msg=CEF:0", FormatLEEF},
+		{"x LEEF:CEF:", FormatLEEF},
+	} {
+		if got := payloadKind(tc.body); got != tc.want {
+			t.Errorf("payloadKind(%q) = %q, want %q", tc.body, got, tc.want)
+		}
+	}
+}
