@@ -138,8 +138,10 @@ type PlanDestination struct {
 	// fields not listed are dropped.
 	Coverage []FieldColumns
 	// FieldLimit is the longest field value the destination sends whole,
-	// in bytes.
+	// in bytes. FlushDelay is how long a partial batch waits for more
+	// rows, which bounds the requests per day from below at low rates.
 	FieldLimit int
+	FlushDelay time.Duration
 	// Mapper renders rows; Measure batches them as the sender would and
 	// returns the bytes on the wire. Both may be nil (no previews, no
 	// volume in bytes).
@@ -203,6 +205,17 @@ type JSONDuration time.Duration
 // MarshalJSON writes the duration as text.
 func (d JSONDuration) MarshalJSON() ([]byte, error) {
 	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads the duration from text.
+func (d *JSONDuration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	*d = JSONDuration(v)
+	return err
 }
 
 // PlanSummary counts what the report covers.

@@ -16,7 +16,7 @@ const (
 	sampleRefsPerRule = 5
 	// measureRows bounds the rows per rule that are batched and
 	// compressed to measure bytes; the rest are extrapolated.
-	measureRows = 1000
+	measureRows = 256
 	// minSpan is the shortest sample span a per-day estimate is made from.
 	minSpan = time.Hour
 )
@@ -49,6 +49,7 @@ type planBuilder struct {
 	modern  map[string]*PlanDestination
 	legacy  map[string]bool
 	perRule map[RuleRef]*ruleSamples
+	rows    map[string]*rowCache
 	// routed lists the samples any routed rule selects.
 	routed []*Alert
 }
@@ -86,6 +87,7 @@ func newPlanBuilder(in PlanInput) *planBuilder {
 		modern:  map[string]*PlanDestination{},
 		legacy:  map[string]bool{},
 		perRule: map[RuleRef]*ruleSamples{},
+		rows:    map[string]*rowCache{},
 		plan: &Plan{
 			SchemaVersion: PlanSchemaVersion,
 			GeneratedAt:   in.Now.UTC(),
@@ -466,8 +468,8 @@ func (b *planBuilder) undecidedFinding(r *Rule) {
 	}
 	b.add(Finding{
 		Code: CodeFilterNotEvaluable, Severity: FindingWarning, Rule: &ref, Where: where,
-		Message: fmt.Sprintf("the rule's filters cannot judge %d sample alerts (%s); they are %s",
-			b.views[ref].Undecided, strings.Join(parts, ", "), effect),
+		Message: fmt.Sprintf("the rule's filters cannot judge %s (%s); they are %s",
+			plural(b.views[ref].Undecided, "sample alert"), strings.Join(parts, ", "), effect),
 		Fix: fix,
 	})
 }
@@ -476,7 +478,6 @@ func (b *planBuilder) undecidedFinding(r *Rule) {
 // field coverage and the per-day estimates.
 func (b *planBuilder) volumes() {
 	days := b.plan.Samples.Days
-	var row []byte
 	for _, r := range b.scope {
 		ref := r.Ref()
 		pr := b.views[ref]
@@ -491,17 +492,15 @@ func (b *planBuilder) volumes() {
 
 		var rows [][]byte
 		for n, si := range rs.samples {
-			s := b.in.Samples[si]
 			if dest == nil || dest.Mapper == nil {
 				break
 			}
-			var truncated int
-			var err error
-			row, truncated, err = dest.Mapper.AppendRow(row[:0], s.Alert, PathModern)
-			if err != nil {
+			row, truncated, ok := b.row(dest, si)
+			if !ok {
 				continue
 			}
-			if truncated > 0 {
+			s := b.in.Samples[si]
+			if truncated {
 				rs.truncated[dest.Name]++
 				if rs.long[dest.Name] == nil {
 					rs.long[dest.Name] = map[string]bool{}
@@ -511,10 +510,10 @@ func (b *planBuilder) volumes() {
 				}
 			}
 			if n < measureRows {
-				rows = append(rows, slices.Clone(row))
+				rows = append(rows, row)
 			}
 			if len(pr.Previews) < b.in.Previews {
-				pr.Previews = append(pr.Previews, RowPreview{Destination: dest.Name, Sample: s.Where, Row: slices.Clone(row)})
+				pr.Previews = append(pr.Previews, RowPreview{Destination: dest.Name, Sample: s.Where, Row: row})
 			}
 		}
 		// Values are cut only on a modern path the rule really takes.
@@ -530,11 +529,66 @@ func (b *planBuilder) volumes() {
 			if m, err := dest.Measure(rows); err == nil {
 				scale := float64(pr.Selected) / float64(len(rows)) / days
 				v.Bytes, v.Compressed, v.Requests = m.Bytes*scale, m.Compressed*scale, m.Requests*scale
+				// A partial batch leaves after the flush delay: at low rates
+				// most alerts travel alone.
+				if dest.FlushDelay > 0 {
+					v.Requests = max(v.Requests, min(v.Alerts, float64(24*time.Hour/dest.FlushDelay)))
+				}
 			}
 		}
 		pr.PerDay = v
 	}
 }
+
+// row returns the modern row of sample si for dest, mapping it once per
+// destination however many rules select the sample. ok is false when the
+// mapper refuses the alert; truncated says it cut a value.
+func (b *planBuilder) row(dest *PlanDestination, si int) (row []byte, truncated, ok bool) {
+	c := b.rows[dest.Name]
+	if c == nil {
+		c = &rowCache{rows: make([][]byte, len(b.in.Samples)), state: make([]uint8, len(b.in.Samples))}
+		b.rows[dest.Name] = c
+	}
+	if c.state[si] == 0 {
+		// Rows are appended to a shared chunk, which a full chunk leaves
+		// to the rows already in it.
+		if cap(c.chunk)-len(c.chunk) < 4096 {
+			c.chunk = make([]byte, 0, 1<<20)
+		}
+		start := len(c.chunk)
+		chunk, n, err := dest.Mapper.AppendRow(c.chunk, b.in.Samples[si].Alert, PathModern)
+		var r []byte
+		if err == nil {
+			r = chunk[start:len(chunk):len(chunk)]
+			if cap(chunk) == cap(c.chunk) { // appended in place
+				c.chunk = chunk
+			}
+		}
+		switch {
+		case err != nil:
+			c.state[si] = rowFailed
+		case n > 0:
+			c.rows[si], c.state[si] = r, rowTruncated
+		default:
+			c.rows[si], c.state[si] = r, rowMapped
+		}
+	}
+	return c.rows[si], c.state[si] == rowTruncated, c.state[si] != rowFailed
+}
+
+// rowCache holds one destination's rows of the samples, by sample index.
+type rowCache struct {
+	rows  [][]byte
+	state []uint8
+	chunk []byte
+}
+
+// The states of a rowCache entry; zero is "not mapped yet".
+const (
+	rowMapped uint8 = iota + 1
+	rowTruncated
+	rowFailed
+)
 
 // estimateDestination is the modern destination whose rows measure the
 // rule's volume: its first configured modern destination, else the first
@@ -579,10 +633,18 @@ func (b *planBuilder) truncationFindings(ref RuleRef, rs *ruleSamples) {
 		limit := b.modern[dest].FieldLimit
 		b.add(Finding{
 			Code: CodeFieldTruncated, Severity: FindingWarning, Rule: &ref, Destination: dest,
-			Message: fmt.Sprintf("%d sample alerts have %s; rows to %s cut them at %d bytes (the API would cut them at 64 KB silently)", n, what, dest, limit),
+			Message: fmt.Sprintf("%s with %s; rows to %s cut them at %d bytes (the API would cut them at 64 KB silently)", plural(n, "sample alert"), what, dest, limit),
 			Fix:     "nothing to do if the start of the value is enough; the legacy path keeps the whole message meanwhile",
 		})
 	}
+}
+
+// plural writes "1 sample" or "2 samples".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
@@ -641,7 +703,7 @@ func (b *planBuilder) destinations() {
 			if len(fc.Columns) == 0 {
 				what := f.Name
 				if fc.Present > 0 {
-					what += fmt.Sprintf(" (in %d samples)", fc.Present)
+					what += " (in " + plural(fc.Present, "sample") + ")"
 				}
 				dropped = append(dropped, what)
 			}
