@@ -50,6 +50,19 @@ func TestJSON_RoundTrip(t *testing.T) {
 		t.Errorf("per_day = %v", rule["per_day"])
 	}
 
+	// Decoded into a Plan and written again, the report is the same.
+	var back bridge.Plan
+	if err := json.Unmarshal(out, &back); err != nil {
+		t.Fatalf("json report does not decode into a plan: %v", err)
+	}
+	var again bytes.Buffer
+	if err := JSON(&again, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again.Bytes(), out) {
+		t.Errorf("json report changes through a plan:\n got: %.500s\nwant: %.500s", again.Bytes(), out)
+	}
+
 	if bytes.Contains(out, []byte(`\u003c`)) || !bytes.Contains(out, []byte(`<script>alert(\"x\")</script> & 'quotes'`)) {
 		t.Error("json report escapes <, > or & for HTML")
 	}

@@ -34,20 +34,21 @@ func width(s string) int {
 }
 
 // wrap breaks s at spaces into lines of at most w columns. A word longer
-// than a line, such as a long path, is cut across lines.
+// than a line, such as a long path, is broken after a hyphen or a slash
+// where it can be, else anywhere.
 func wrap(s string, w int) []string {
 	w = max(w, 1)
 	var lines []string
 	cur := ""
 	for _, word := range strings.Fields(s) {
-		for width(word) > w {
+		if width(word) > w {
 			if cur != "" {
 				lines = append(lines, cur)
-				cur = ""
 			}
-			head, tail := splitAt(word, w)
-			lines = append(lines, head)
-			word = tail
+			pieces := breakWord(word, w)
+			lines = append(lines, pieces[:len(pieces)-1]...)
+			cur = pieces[len(pieces)-1]
+			continue
 		}
 		switch {
 		case cur == "":
@@ -63,6 +64,51 @@ func wrap(s string, w int) []string {
 		lines = append(lines, cur)
 	}
 	return lines
+}
+
+// wordBreaks are where breakWord prefers to break a word: after them.
+const wordBreaks = "-/"
+
+// breakWord cuts a word into pieces of at most w columns, each ending
+// after a hyphen or a slash where one is near enough.
+func breakWord(word string, w int) []string {
+	var out []string
+	for width(word) > w {
+		head, _ := splitAt(word, w)
+		if i := strings.LastIndexAny(head, wordBreaks); i > 0 {
+			head = head[:i+1]
+		}
+		out = append(out, head)
+		word = word[len(head):]
+	}
+	return append(out, word)
+}
+
+// longest is the width of the widest of the parts of s that split gives.
+func longest(s string, split func(string) []string) int {
+	n := 0
+	for _, part := range split(s) {
+		n = max(n, width(part))
+	}
+	return n
+}
+
+// pieces splits s into words and the words after their hyphens and
+// slashes: the narrowest a cell gets before a word is cut anywhere.
+func pieces(s string) []string {
+	var out []string
+	for _, word := range strings.Fields(s) {
+		for {
+			i := strings.IndexAny(word, wordBreaks)
+			if i < 0 || i == len(word)-1 {
+				break
+			}
+			out = append(out, word[:i+1])
+			word = word[i+1:]
+		}
+		out = append(out, word)
+	}
+	return out
 }
 
 // splitAt splits s after its first n runes.
@@ -166,39 +212,48 @@ func (o *textOut) table(indent string, cols []column, rows [][]string) {
 		}
 		return n
 	}
-	// A column narrows down to its floor: the longest word of its title
-	// (titles wrap too), and its shrink width or, if it may not wrap, its
-	// widest cell.
-	floors := make([]int, len(cols))
-	for i, c := range cols {
-		floors[i] = c.shrink
-		if c.shrink == 0 {
-			for _, r := range rows {
-				floors[i] = max(floors[i], width(r[i]))
-			}
+	// A column narrows to its floor: the longest word of its title
+	// (titles wrap too) and, if its cells may not wrap, its widest cell.
+	// First the columns whose cells do not wrap narrow their titles; then
+	// the widest column that may wrap narrows, one column at a time:
+	// down to its longest word, then to its longest piece of a word
+	// (broken after a hyphen), then to its shrink width.
+	floor := func(i int, part func(string) []string) int {
+		n := longest(cols[i].title, strings.Fields)
+		if cols[i].shrink == 0 {
+			part = func(s string) []string { return []string{s} }
 		}
-		for _, word := range strings.Fields(c.title) {
-			floors[i] = max(floors[i], width(word))
+		for _, r := range rows {
+			n = max(n, longest(r[i], part))
 		}
+		return max(n, cols[i].shrink)
 	}
-	// First the titles of the columns whose cells do not wrap, then the
-	// widest column that may wrap, one column at a time.
 	for i, c := range cols {
-		for c.shrink == 0 && total() > o.width && widths[i] > floors[i] {
+		if c.shrink > 0 {
+			continue
+		}
+		for f := floor(i, nil); total() > o.width && widths[i] > f; {
 			widths[i]--
 		}
 	}
-	for total() > o.width {
-		widest := -1
+	hard := func(string) []string { return nil }
+	for _, part := range []func(string) []string{strings.Fields, pieces, hard} {
+		floors := make([]int, len(cols))
 		for i := range cols {
-			if widths[i] > floors[i] && (widest < 0 || widths[i] > widths[widest]) {
-				widest = i
+			floors[i] = floor(i, part)
+		}
+		for total() > o.width {
+			widest := -1
+			for i := range cols {
+				if widths[i] > floors[i] && (widest < 0 || widths[i] > widths[widest]) {
+					widest = i
+				}
 			}
+			if widest < 0 {
+				break
+			}
+			widths[widest]--
 		}
-		if widest < 0 {
-			break
-		}
-		widths[widest]--
 	}
 
 	header := make([]string, len(cols))

@@ -101,6 +101,8 @@ func TestText_LayoutHelpers(t *testing.T) {
 		{"one two three", 7, []string{"one two", "three"}},
 		{"abcdefghij klm", 4, []string{"abcd", "efgh", "ij", "klm"}},
 		{"Zürich Überwachung", 6, []string{"Zürich", "Überwa", "chung"}},
+		{"rule sentinel-notifications", 12, []string{"rule", "sentinel-", "notification", "s"}},
+		{"at /etc/otbridge/tls/listener.pem now", 16, []string{"at", "/etc/otbridge/", "tls/listener.pem", "now"}},
 		{ansiRed + "red" + ansiReset + " word", 8, []string{ansiRed + "red" + ansiReset + " word"}},
 	}
 	for _, tt := range tests {
