@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -166,7 +167,8 @@ type Action struct {
 }
 
 // Target renders where the action sends, for reports: "host:port", the
-// address, or the URL.
+// address, or the URL's scheme and host (its path and query may hold a
+// token, and reports never show one).
 func (a *Action) Target() string {
 	switch {
 	case a.Host != "" && a.Port != 0:
@@ -176,7 +178,21 @@ func (a *Action) Target() string {
 	case a.Email != "":
 		return a.Email
 	case a.URL != "":
-		return a.URL
+		return redactURL(a.URL)
 	}
 	return ""
+}
+
+// redactURL keeps a webhook URL's scheme and host and hides its path and
+// query, which often carry a token ("https://hooks.example/…").
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return "(unreadable URL)"
+	}
+	out := u.Scheme + "://" + u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		out += "/…"
+	}
+	return out
 }

@@ -257,7 +257,8 @@ type PlanAppliance struct {
 // alerts take today and after the migration, the samples it selects and
 // what they amount to.
 type PlanRule struct {
-	Rule      RuleRef  `json:"rule"`
+	Rule RuleRef `json:"rule"`
+	// MinLevel is the minimal alert level; empty for any level.
 	MinLevel  string   `json:"minimal_alert_level"`
 	Protocols []string `json:"protocols"` // null: any protocol
 	Engines   []string `json:"engines"`   // null: any engine

@@ -179,7 +179,9 @@ func (b *planBuilder) ruleView(r *Rule, routed bool) PlanRule {
 		if routed && a.Type == ActionSentinel {
 			pa.Planned = "through otbridge: " + pr.Planned
 		}
-		if !info.Retired.IsZero() {
+		// The Sentinel action's deprecation is why the report exists; the
+		// others' retirement is news.
+		if !info.Retired.IsZero() && a.Type != ActionSentinel {
 			pa.Retired = info.Retired.Format("2006-01-02")
 		}
 		pr.Actions = append(pr.Actions, pa)
@@ -728,7 +730,7 @@ func (b *planBuilder) tls() {
 		case m.Err != "":
 			f.Code, f.Severity = CodeTLSMaterialUnreadable, FindingBlocker
 			f.Message = m.Err
-			f.Fix = "put a readable PEM copy of the certificate and key that the appliance or otbridge uses at that path, or correct the path"
+			f.Fix = "until it can be read the report cannot tell whether it has expired or matches its key; material a sensor cannot use makes it forward nothing"
 		case m.KeyMismatch:
 			f.Code, f.Severity = CodeTLSKeyMismatch, FindingBlocker
 			f.Message = fmt.Sprintf("the key %s does not belong to the certificate %s (%s)", m.KeyFile, m.CertFile, m.Subject)

@@ -129,3 +129,25 @@ func TestAlert_Key(t *testing.T) {
 		t.Error("Key ignores the detection time")
 	}
 }
+
+func TestAction_Target(t *testing.T) {
+	tests := []struct {
+		a    Action
+		want string
+	}{
+		{Action{Host: "proxy", Port: 514}, "proxy:514"},
+		{Action{Host: "proxy"}, "proxy"},
+		{Action{Email: "soc@water.example"}, "soc@water.example"},
+		{Action{URL: "https://soar.example"}, "https://soar.example"},
+		{Action{URL: "https://soar.example/"}, "https://soar.example"},
+		// A webhook path or query may be its secret.
+		{Action{URL: "https://hooks.example/services/T000/B000/XXXXSECRET"}, "https://hooks.example/…"},
+		{Action{URL: "https://soar.example/hook?sig=XXXXSECRET"}, "https://soar.example/…"},
+		{Action{URL: "::not a url"}, "(unreadable URL)"},
+	}
+	for _, tt := range tests {
+		if got := tt.a.Target(); got != tt.want {
+			t.Errorf("Target of %+v = %q, want %q", tt.a, got, tt.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -30,11 +31,19 @@ type app struct {
 	stdout, stderr io.Writer
 	configPath     string
 	settings       *settings
+	// now, if set, is the clock of the migration report (tests pin it).
+	now func() time.Time
 }
 
 // run executes the command line and returns the process exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, settings: newSettings()}
+	return a.execute(ctx, args)
+}
+
+// execute runs the command line on the app and returns the exit status.
+func (a *app) execute(ctx context.Context, args []string) int {
+	stdin, stdout, stderr := a.stdin, a.stdout, a.stderr
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -97,6 +106,7 @@ Logs Ingestion API, or both, so the old method can be phased out rule by rule.`,
 		a.azureCommand(),
 		a.sendTestCommand(),
 		a.relayCommand(),
+		a.planCommand(),
 	)
 	return root
 }
