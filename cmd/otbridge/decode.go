@@ -307,25 +307,34 @@ func (a *app) decodeAPI(name string, r io.Reader, api sensorapi.API, out *json.E
 	failed = len(res.Skipped)
 
 	// Print the alerts in document order, with their element index.
-	skipped := map[int]bool{}
-	for _, s := range res.Skipped {
-		skipped[s.Index] = true
-	}
-	idx := 0
-	for i := range res.Alerts {
-		for skipped[idx] {
-			idx++
-		}
-		n := idx
+	for i, n := range alertIndexes(res) {
 		if err := out.Encode(decoded{Index: &n, Alert: &res.Alerts[i]}); err != nil {
 			return failed, total, err
 		}
-		idx++
 	}
 	if derr != nil {
 		return failed, total, fmt.Errorf("%w (the alerts before that point were printed)", derr)
 	}
 	return failed, total, nil
+}
+
+// alertIndexes returns, for each decoded alert of res, the index of its
+// element in the document: the elements res skipped have none.
+func alertIndexes(res *sensorapi.Result) []int {
+	skipped := map[int]bool{}
+	for _, s := range res.Skipped {
+		skipped[s.Index] = true
+	}
+	out := make([]int, len(res.Alerts))
+	idx := 0
+	for i := range res.Alerts {
+		for skipped[idx] {
+			idx++
+		}
+		out[i] = idx
+		idx++
+	}
+	return out
 }
 
 // lineCol turns a byte offset into a 1-based line and column.

@@ -253,17 +253,8 @@ func (a *app) readSamples(name string, loc *time.Location, maxSize int) ([]bridg
 			fmt.Fprintf(a.stderr, "%s:%d:%d: %v (sample skipped)\n", label, line, col, e)
 		}
 		skipped = len(res.Skipped)
-		idx := 0
-		isSkipped := map[int]bool{}
-		for _, e := range res.Skipped {
-			isSkipped[e.Index] = true
-		}
-		for i := range res.Alerts {
-			for isSkipped[idx] {
-				idx++
-			}
+		for i, idx := range alertIndexes(res) {
 			out = append(out, bridge.Sample{Alert: &res.Alerts[i], Where: fmt.Sprintf("%s#%d", filepath.Base(label), idx)})
-			idx++
 		}
 		if derr != nil {
 			fmt.Fprintf(a.stderr, "%s: %v (the alerts before that point are used)\n", label, derr)
