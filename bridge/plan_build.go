@@ -730,7 +730,7 @@ func (b *planBuilder) tls() {
 		case m.Err != "":
 			f.Code, f.Severity = CodeTLSMaterialUnreadable, FindingBlocker
 			f.Message = m.Err
-			f.Fix = "until it can be read the report cannot tell whether it has expired or matches its key; material a sensor cannot use makes it forward nothing"
+			f.Fix = "make the file readable as the message says: until then the report cannot judge its expiry or key, and material a sensor cannot use makes it forward nothing"
 		case m.KeyMismatch:
 			f.Code, f.Severity = CodeTLSKeyMismatch, FindingBlocker
 			f.Message = fmt.Sprintf("the key %s does not belong to the certificate %s (%s)", m.KeyFile, m.CertFile, m.Subject)
