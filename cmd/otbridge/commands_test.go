@@ -76,6 +76,18 @@ routing:
 		}
 	}
 
+	// An unknown key in the config does not hide the inventory's problems.
+	badKey := writeFile(t, dir, "bad-key.yaml", "inventory: [inventory.yaml]\nroutng: {}\n")
+	code, _, errOut = runCLI(t, "", "validate", "--config", badKey)
+	if code != exitFailure {
+		t.Fatalf("exit %d, want %d", code, exitFailure)
+	}
+	for _, want := range []string{"bad-key.yaml:2: routng: unknown key", "inventory.yaml:7:", "inventory.yaml:13:", "3 problems found"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+
 	// Routes are checked against the inventory once it loads.
 	writeFile(t, dir, "inventory.yaml", `version: 1
 appliances:

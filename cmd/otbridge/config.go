@@ -193,7 +193,7 @@ func loadConfig(s *settings, path string) (*loadedConfig, error) {
 		checkKeys(path, doc, reflect.TypeFor[Config](), "", &probs)
 	}
 	if len(probs) > 0 {
-		return nil, probs
+		return partialConfig(path, pos), probs
 	}
 
 	v := s.v
@@ -215,6 +215,29 @@ func loadConfig(s *settings, path string) (*loadedConfig, error) {
 		return lc, probs
 	}
 	return lc, nil
+}
+
+// partialConfig is what can still be used of a config whose keys are
+// wrong: its inventory list, so that validate reports the inventory's
+// problems in the same run. It is never used to run anything.
+func partialConfig(path string, pos *yamlPositions) *loadedConfig {
+	lc := &loadedConfig{Path: path, Dir: filepath.Dir(path), pos: pos}
+	root := pos.root
+	if root == nil || root.Kind != yaml.MappingNode {
+		return lc
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, val := root.Content[i], root.Content[i+1]
+		if k.Value != "inventory" || val.Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, item := range val.Content {
+			if item.Kind == yaml.ScalarNode && item.Value != "" {
+				lc.Inventory = append(lc.Inventory, item.Value)
+			}
+		}
+	}
+	return lc
 }
 
 // settings is where configuration values come from: a viper set up for
